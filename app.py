@@ -1,0 +1,112 @@
+"""Modex HTTP API and admin functions. Routes only: parse, call one service, return."""
+import functools
+import logging
+
+from chalice import Chalice, Response
+
+from chalicelib import schema, services, validation
+from chalicelib.errors import ModexError, UnsupportedMediaType, as_lambda_error
+
+app = Chalice(app_name="modex")
+app.log.setLevel(logging.INFO)
+
+# Chalice's own refusals, reshaped into the contract's {"error", "message"}.
+CHALICE_ERRORS = {
+    "MethodNotAllowedError": ("METHOD_NOT_ALLOWED", "This method is not allowed here."),
+    "UnsupportedMediaType": ("UNSUPPORTED_MEDIA_TYPE", UnsupportedMediaType.default_message),
+    "BadRequestError": ("VALIDATION_ERROR", "The request is malformed."),
+    "NotFoundError": ("NOT_FOUND", "Not found."),
+    "InternalServerError": ("INTERNAL_ERROR", "Something went wrong on our side."),
+}
+
+
+def error_response(error: ModexError) -> Response:
+    headers = {"Retry-After": "1"} if error.status == 503 else {}
+    return Response(body=error.body(), status_code=error.status, headers=headers)
+
+
+@app.middleware("http")
+def contract_error_shape(event, get_response):
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code, message = CHALICE_ERRORS.get(body["Code"], CHALICE_ERRORS["InternalServerError"])
+        response.body = {"error": code, "message": message}
+        response.headers["Content-Type"] = "application/json"
+    return response
+
+
+def api_route(path, **options):
+    """`app.route` whose view may raise ModexError: the one place errors become HTTP."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def handler(**params):
+            try:
+                validation.check_body_size(app.current_request.raw_body)
+                return view(**params)
+            except ModexError as error:
+                if error.status >= 500:
+                    context = app.lambda_context
+                    app.log.warning("%s %s (request %s)", error.code, error.__cause__ or error.message,
+                                    getattr(context, "aws_request_id", "-"))
+                return error_response(error)
+
+        return app.route(path, **options)(handler)
+
+    return decorator
+
+
+@api_route("/shows")
+def list_shows():
+    return {"shows": [show.to_json() for show in services.list_shows()]}
+
+
+@api_route("/shows/{show_id}")
+def get_show(show_id):
+    return services.get_show(validation.show_id(show_id)).to_json()
+
+
+@api_route("/shows/{show_id}/seats")
+def get_seat_map(show_id):
+    seat_map = services.seat_map(validation.show_id(show_id))
+    headers = {"ETag": seat_map.etag, "Cache-Control": "no-cache"}
+    if validation.etag_matches(app.current_request.headers.get("if-none-match"), seat_map.etag):
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=seat_map.body, headers=headers)
+
+
+@api_route("/shows/{show_id}/bookings", methods=["POST"])
+def book_seats(show_id):
+    request = app.current_request
+    show = validation.show_id(show_id)
+    booking = validation.booking_request(request.raw_body)
+    key = validation.idempotency_key(request.headers.get("idempotency-key"))
+    return Response(body=services.book_seats(show, booking, key), status_code=201)
+
+
+@api_route("/bookings/{booking_id}")
+def get_booking(booking_id):
+    token = validation.bearer_token(app.current_request.headers.get("authorization"))
+    return services.get_booking(validation.booking_id(booking_id), token).to_json()
+
+
+@api_route("/bookings/{booking_id}", methods=["DELETE"])
+def cancel_booking(booking_id):
+    token = validation.bearer_token(app.current_request.headers.get("authorization"))
+    return services.cancel_booking(validation.booking_id(booking_id), token).to_json()
+
+
+@app.lambda_function(name="create_show")
+def create_show(event, context):
+    """Admin only (IAM): {"name", "startTime", "rows", "seatsPerRow"} -> Show."""
+    try:
+        return services.create_show(validation.show_request(event)).to_json()
+    except ModexError as error:
+        raise as_lambda_error(error) from None
+
+
+@app.lambda_function(name="migrate")
+def migrate(event, context):
+    """Deploy step: applies pending migrations."""
+    return {"applied": schema.migrate()}

@@ -1,0 +1,3 @@
+SELECT bookings.id, bookings.user_id, bookings.show_id, bookings.status, bookings.created_at
+FROM bookings
+WHERE bookings.id = :booking_id

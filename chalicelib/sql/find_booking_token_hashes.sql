@@ -1,0 +1,1 @@
+SELECT token_hash FROM booking_tokens WHERE booking_id = :booking_id

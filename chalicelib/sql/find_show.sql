@@ -1,0 +1,4 @@
+SELECT shows.id, shows.name, shows.start_time, shows.total_seats,
+       shows.total_seats - (SELECT count(*) FROM seat_bookings WHERE seat_bookings.show_id = shows.id)
+FROM shows
+WHERE shows.id = :show_id

@@ -1,0 +1,12 @@
+-- Records which seats a booking asked for. Only seats of this show are inserted, so fewer
+-- rows back than seats asked for means some seat id is not in this show.
+WITH recorded AS (
+    INSERT INTO booking_seats (booking_id, show_id, seat_id)
+    SELECT :booking_id, seats.show_id, seats.id
+    FROM seats
+    WHERE seats.show_id = :show_id AND seats.id = ANY(CAST(:seat_ids AS bigint[]))
+    RETURNING seat_id
+)
+SELECT seats.id, seats.row_label, seats.number
+FROM recorded JOIN seats ON seats.id = recorded.seat_id
+ORDER BY seats.row_label, seats.number

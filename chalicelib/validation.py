@@ -1,0 +1,186 @@
+"""Request bodies, path parameters and admin events -> typed values, or a ValidationError
+that says what is wrong. Nothing here does I/O."""
+import hashlib
+import json
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Optional, Tuple
+
+from .errors import NotFound, PayloadTooLarge, Unauthorized, ValidationError
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_SEATS_PER_BOOKING = 10
+MAX_USER_ID_LENGTH = 64
+MAX_SHOW_NAME_LENGTH = 200
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+MAX_ROWS = 26
+MAX_SEATS_PER_ROW = 100
+# Seat ids are opaque strings to clients; here they are positive bigints in decimal.
+MAX_SEAT_ID_DIGITS = 18
+MAX_TOKEN_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    user_id: str
+    seat_ids: Tuple[int, ...]  # sorted, distinct
+
+    def fingerprint(self) -> bytes:
+        """What makes two requests with one Idempotency-Key "the same request"."""
+        canonical = json.dumps({"userId": self.user_id, "seatIds": list(self.seat_ids)})
+        return hashlib.sha256(canonical.encode()).digest()
+
+
+@dataclass(frozen=True)
+class ShowRequest:
+    name: str
+    start_time: datetime
+    rows: int
+    seats_per_row: int
+
+
+def _has_control_characters(text: str) -> bool:
+    # Cc: C0/C1 controls; Cs: lone surrogates, which JSON escapes can smuggle in.
+    return any(unicodedata.category(char) in ("Cc", "Cs") for char in text)
+
+
+def parse_json_object(raw_body: Optional[bytes]) -> dict:
+    if raw_body is None or raw_body == b"":
+        raise ValidationError("The request body must be a JSON object.")
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+    try:
+        body = json.loads(raw_body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValidationError("The request body must be UTF-8.") from None
+    except (ValueError, RecursionError):
+        raise ValidationError("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    return body
+
+
+def _reject_unknown_fields(body: dict, known: set) -> None:
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise ValidationError(f"Unknown field: {unknown[0]}.")
+
+
+def _text(body: dict, field: str, max_length: int) -> str:
+    if field not in body:
+        raise ValidationError(f"{field} is required.")
+    value = body[field]
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be a string.")
+    if not 1 <= len(value) <= max_length:
+        raise ValidationError(f"{field} must be 1 to {max_length} characters long.")
+    if _has_control_characters(value):
+        raise ValidationError(f"{field} must not contain control characters.")
+    return value
+
+
+def _seat_id(value) -> int:
+    if not isinstance(value, str):
+        raise ValidationError("seatIds must be a list of seat id strings.")
+    if not (value.isascii() and value.isdigit() and len(value) <= MAX_SEAT_ID_DIGITS):
+        raise ValidationError(f"Seat {value[:40]!r} is not a seat of this show.")
+    return int(value)
+
+
+def booking_request(raw_body: Optional[bytes]) -> BookingRequest:
+    body = parse_json_object(raw_body)
+    _reject_unknown_fields(body, {"userId", "seatIds"})
+    user_id = _text(body, "userId", MAX_USER_ID_LENGTH)
+    if "seatIds" not in body:
+        raise ValidationError("seatIds is required.")
+    seat_ids = body["seatIds"]
+    if not isinstance(seat_ids, list):
+        raise ValidationError("seatIds must be a list of seat id strings.")
+    if not 1 <= len(seat_ids) <= MAX_SEATS_PER_BOOKING:
+        raise ValidationError(f"Book 1 to {MAX_SEATS_PER_BOOKING} seats at a time.")
+    parsed = [_seat_id(value) for value in seat_ids]
+    if len(set(parsed)) != len(parsed) or len(set(seat_ids)) != len(seat_ids):
+        raise ValidationError("seatIds must not repeat a seat.")
+    return BookingRequest(user_id=user_id, seat_ids=tuple(sorted(parsed)))
+
+
+def show_id(value: str) -> uuid.UUID:
+    """A show id from a path; anything that is not one names no show."""
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound("No such show.") from None
+
+
+def booking_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound("No such booking.") from None
+
+
+def idempotency_key(value: Optional[str]) -> Optional[str]:
+    if value is None:
+        return None
+    printable_ascii = all(" " <= char <= "~" for char in value)
+    if not (1 <= len(value) <= MAX_IDEMPOTENCY_KEY_LENGTH and printable_ascii):
+        raise ValidationError(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters."
+        )
+    return value
+
+
+def bearer_token(authorization: Optional[str]) -> str:
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise Unauthorized()
+    return token
+
+
+def _whole_number(event: dict, field: str, low: int, high: int) -> int:
+    if field not in event:
+        raise ValidationError(f"{field} is required.")
+    value = event[field]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{field} must be a whole number.")
+    if not low <= value <= high:
+        raise ValidationError(f"{field} must be between {low} and {high}.")
+    return value
+
+
+def show_request(event, now: Optional[datetime] = None) -> ShowRequest:
+    """The create_show admin event, checked."""
+    if not isinstance(event, dict):
+        raise ValidationError("The event must be a JSON object.")
+    _reject_unknown_fields(event, {"name", "startTime", "rows", "seatsPerRow"})
+    name = _text(event, "name", MAX_SHOW_NAME_LENGTH)
+    if not name.strip():
+        raise ValidationError("name must not be blank.")
+    start_text = _text(event, "startTime", 64)
+    try:
+        start_time = datetime.fromisoformat(start_text)
+    except ValueError:
+        raise ValidationError("startTime must be an ISO-8601 date and time.") from None
+    if start_time.tzinfo is None:
+        raise ValidationError("startTime must carry a UTC offset, e.g. 2030-05-01T20:00:00Z.")
+    if start_time <= (now or datetime.now(timezone.utc)):
+        raise ValidationError("startTime must lie in the future.")
+    rows = _whole_number(event, "rows", 1, MAX_ROWS)
+    seats_per_row = _whole_number(event, "seatsPerRow", 1, MAX_SEATS_PER_ROW)
+    return ShowRequest(name, start_time.astimezone(timezone.utc), rows, seats_per_row)
+
+
+def check_body_size(raw_body: Optional[bytes]) -> None:
+    if raw_body is not None and len(raw_body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+
+
+def etag_matches(if_none_match: Optional[str], etag: str) -> bool:
+    """RFC 9110 weak comparison against an If-None-Match list (or `*`)."""
+    if not if_none_match:
+        return False
+    candidates = [candidate.strip() for candidate in if_none_match.split(",")]
+    return "*" in candidates or any(candidate.removeprefix("W/") == etag for candidate in candidates)

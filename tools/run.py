@@ -1,0 +1,50 @@
+"""`make run`: a database (DATABASE_URL or embedded under .data/), migrations, a demo show
+when no upcoming show exists, and the local server. Ctrl-C stops everything it started."""
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+
+from chalicelib import db, schema, services
+from chalicelib.validation import ShowRequest
+from tools import localdb
+from tools.serve import make_server
+
+DEMO_SHOW = dict(name="Modex Demo Night", rows=8, seats_per_row=12)
+
+
+def ensure_demo_show() -> None:
+    now = datetime.now(timezone.utc)
+    if any(show.start_time > now for show in services.list_shows()):
+        return
+    start = (now + timedelta(days=7)).replace(hour=19, minute=30, second=0, microsecond=0)
+    show = services.create_show(ShowRequest(start_time=start, **DEMO_SHOW))
+    print(f"created demo show {show.name!r} ({show.id})")
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", 8000))
+    with localdb.server_url() as admin_url:
+        if os.environ.get("DATABASE_URL"):
+            url = admin_url
+        else:
+            url = localdb.create_database(admin_url, "modex", exist_ok=True)
+        os.environ["DATABASE_URL"] = url
+        db.configure(None)
+        applied = schema.migrate()
+        print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
+        ensure_demo_show()
+        db.close()
+        server = make_server(port=port, verbose=True)
+        print(f"Modex is running at http://127.0.0.1:{port}/  (API: http://127.0.0.1:{port}/api/shows)")
+        print("Press Ctrl-C to stop.", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("\nstopping")
+        finally:
+            server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
