@@ -1,0 +1,96 @@
+"""Admin CLI: `python -m tools.admin create-show --name N --start ISO8601 --rows R --seats-per-row S`.
+
+Locally it calls the same service code as the `create_show` Lambda function, against
+DATABASE_URL or the embedded PostgreSQL; with `--function-name F` it invokes the deployed
+function through boto3. Prints the show as JSON; bad input: one line on stderr, exit 2.
+"""
+import argparse
+import json
+import os
+import sys
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def parse_args(argv):
+    parser = OneLineParser(prog="python -m tools.admin", description="Modex admin commands")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    create = commands.add_parser("create-show", help="create a show and its seats")
+    create.add_argument("--name", required=True)
+    create.add_argument("--start", required=True, help="ISO-8601 with a UTC offset, e.g. 2030-05-01T20:00:00Z")
+    create.add_argument("--rows", required=True, type=int, help="1-26 (labelled A, B, C...)")
+    create.add_argument("--seats-per-row", required=True, type=int, help="1-100")
+    create.add_argument("--function-name", help="invoke this deployed create_show Lambda instead")
+    return parser.parse_args(argv)
+
+
+def create_show_event(args) -> dict:
+    return {"name": args.name, "startTime": args.start, "rows": args.rows, "seatsPerRow": args.seats_per_row}
+
+
+class AdminError(Exception):
+    def __init__(self, message, exit_code):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def create_show_locally(event: dict) -> dict:
+    from chalicelib import db, schema, services, validation
+    from chalicelib.errors import ModexError
+    from tools import localdb
+
+    try:
+        request = validation.show_request(event)
+    except ModexError as error:
+        raise AdminError(error.message, EXIT_BAD_INPUT) from None
+    with localdb.server_url() as admin_url:
+        if not os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = localdb.create_database(admin_url, "modex", exist_ok=True)
+            db.configure(None)
+        schema.migrate()
+        try:
+            return services.create_show(request).to_json()
+        finally:
+            db.close()
+
+
+def create_show_remotely(function_name: str, event: dict, lambda_client=None) -> dict:
+    if lambda_client is None:
+        import boto3
+
+        lambda_client = boto3.client("lambda")
+    response = lambda_client.invoke(FunctionName=function_name, InvocationType="RequestResponse",
+                                    Payload=json.dumps(event).encode())
+    payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        error_type = (payload or {}).get("errorType", "")
+        message = (payload or {}).get("errorMessage", "the function failed")
+        exit_code = EXIT_BAD_INPUT if error_type == "VALIDATION_ERROR" else EXIT_FAILED
+        raise AdminError(message, exit_code)
+    return payload
+
+
+def main(argv=None, lambda_client=None) -> int:
+    args = parse_args(argv)
+    event = create_show_event(args)
+    try:
+        if args.function_name:
+            show = create_show_remotely(args.function_name, event, lambda_client)
+        else:
+            show = create_show_locally(event)
+    except AdminError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    print(json.dumps(show, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
