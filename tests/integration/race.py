@@ -1,0 +1,56 @@
+"""Helpers that release many bookings at one moment (a barrier) from threads or processes,
+each with its own database connection."""
+import multiprocessing
+import threading
+from typing import Callable, List
+
+from chalicelib import db
+
+
+def outcome_of(attempt: Callable[[], dict]):
+    """('CONFIRMED', booking id) or (error code, message, seat ids) for one attempt."""
+    try:
+        booking = attempt()
+        return ("CONFIRMED", booking["id"], [seat["id"] for seat in booking["seats"]])
+    except Exception as error:  # the test decides which errors are acceptable
+        return (getattr(error, "code", type(error).__name__), getattr(error, "message", str(error)),
+                getattr(error, "seat_ids", None))
+    finally:
+        db.close()  # each racer owns one connection; don't leave it for the garbage collector
+
+
+def race_threads(attempts: List[Callable[[], dict]], timeout: float = 60) -> list:
+    barrier = threading.Barrier(len(attempts))
+    results = [None] * len(attempts)
+
+    def run(index):
+        barrier.wait(timeout)
+        results[index] = outcome_of(attempts[index])
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(attempts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a racer hung"
+    return results
+
+
+def _process_racer(barrier, queue, index, attempt):
+    barrier.wait(60)
+    queue.put((index, outcome_of(attempt)))
+
+
+def race_processes(attempts: List[Callable[[], dict]], timeout: float = 120) -> list:
+    """One OS process per attempt (fork: each forgets the parent's connection and opens its own)."""
+    context = multiprocessing.get_context("fork")
+    barrier, queue = context.Barrier(len(attempts)), context.Queue()
+    processes = [context.Process(target=_process_racer, args=(barrier, queue, index, attempt))
+                 for index, attempt in enumerate(attempts)]
+    for process in processes:
+        process.start()
+    results = dict(queue.get(timeout=timeout) for _ in processes)
+    for process in processes:
+        process.join(timeout)
+    assert all(process.exitcode == 0 for process in processes), "a racer process failed"
+    return [results[index] for index in range(len(attempts))]
