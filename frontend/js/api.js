@@ -1,0 +1,93 @@
+// The HTTP API (contract: /api). Every call has a timeout; every failure becomes an ApiError
+// whose `status` is 0 for network trouble, so callers branch on values, not on exceptions' text.
+
+const config = window.MODEX_CONFIG || {};
+const API_BASE = String(config.apiBase || "/api").replace(/\/+$/, "");
+const TIMEOUT_MS = 10000;
+
+export class ApiError extends Error {
+  constructor(status, code, message, body = null) {
+    super(message);
+    this.status = status;   // 0: no answer (offline, timeout, aborted)
+    this.code = code;       // the contract's error code, e.g. SEAT_UNAVAILABLE
+    this.body = body;
+  }
+
+  /** True when trying the same request again may work: no answer, 5xx, or throttled. */
+  get retryable() {
+    return this.status === 0 || this.status >= 500 || this.status === 429;
+  }
+}
+
+async function request(method, path, { body, headers = {}, timeout = TIMEOUT_MS } = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  const init = { method, headers: { Accept: "application/json", ...headers }, signal: controller.signal,
+                 cache: "no-store" };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(API_BASE + path, init);
+  } catch (error) {
+    throw new ApiError(0, "NETWORK", "We couldn't reach Modex. Check your connection.");
+  } finally {
+    clearTimeout(timer);
+  }
+  if (response.status === 304) return { status: 304, headers: response.headers, data: null };
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (error) {
+    data = null;  // a gateway page or an empty body; the status still says what happened
+  }
+  if (!response.ok) {
+    const code = (data && data.error) || `HTTP_${response.status}`;
+    const message = (data && data.message) || `The server answered ${response.status}.`;
+    throw new ApiError(response.status, code, message, data);
+  }
+  return { status: response.status, headers: response.headers, data };
+}
+
+const enc = encodeURIComponent;
+
+export async function listShows() {
+  return (await request("GET", "/shows")).data.shows;
+}
+
+export async function getShow(showId) {
+  return (await request("GET", `/shows/${enc(showId)}`)).data;
+}
+
+/** The seat map, or `{notModified: true}` when `etag` is still current (304). */
+export async function getSeats(showId, etag) {
+  const headers = etag ? { "If-None-Match": etag } : {};
+  const { status, headers: responseHeaders, data } = await request("GET", `/shows/${enc(showId)}/seats`, { headers });
+  if (status === 304) return { notModified: true };
+  return { notModified: false, etag: responseHeaders.get("ETag"), seats: data.seats };
+}
+
+export async function bookSeats(showId, userId, seatIds, idempotencyKey) {
+  const { data } = await request("POST", `/shows/${enc(showId)}/bookings`, {
+    body: { userId, seatIds },
+    headers: { "Idempotency-Key": idempotencyKey },
+  });
+  return data;
+}
+
+export async function getBooking(bookingId, token) {
+  return (await request("GET", `/bookings/${enc(bookingId)}`, { headers: { Authorization: `Bearer ${token}` } })).data;
+}
+
+export async function cancelBooking(bookingId, token) {
+  return (await request("DELETE", `/bookings/${enc(bookingId)}`, { headers: { Authorization: `Bearer ${token}` } })).data;
+}
+
+/** A fresh Idempotency-Key; randomUUID needs a secure context, so plain-http LAN addresses fall back. */
+export function newIdempotencyKey() {
+  if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

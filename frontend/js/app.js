@@ -1,0 +1,264 @@
+// The controller: routes (?show=<id>, ?view=bookings), the booking flow, the live seat map.
+
+import * as api from "./api.js";
+import { Store, describeSeats, userIdProblem } from "./state.js";
+import { View } from "./view.js";
+
+const POLL_MS = 2000;
+
+const store = new Store();
+const view = new View();
+
+// --- routing -----------------------------------------------------------------------------
+
+function route(url = new URL(location.href)) {
+  const showId = url.searchParams.get("show");
+  if (showId) return { name: "show", showId };
+  if (url.searchParams.get("view") === "bookings") return { name: "bookings" };
+  return { name: "shows" };
+}
+
+let current = null;
+
+function navigate(url) {
+  if (url.href !== location.href) history.pushState(null, "", url.href);
+  enter(route(url), { moveFocus: true });
+}
+
+function enter(next, { moveFocus = false } = {}) {
+  stopPolling();
+  current = next;
+  view.showView(next.name);
+  if (next.name === "show") openShow(next.showId);
+  else if (next.name === "bookings") openBookings();
+  else openShows();
+  if (moveFocus) {
+    // After an in-page navigation, start the reader (and the Tab order) at the new content.
+    const heading = document.querySelector(`#${next.name}-view h1`);
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+}
+
+// --- upcoming shows ----------------------------------------------------------------------
+
+async function openShows() {
+  view.setTitle("");
+  view.renderShowsLoading();
+  try {
+    const shows = await api.listShows();
+    if (current.name !== "shows") return;
+    const now = Date.now();
+    view.renderShows(shows.filter((show) => Date.parse(show.startTime) > now));
+  } catch (error) {
+    if (current.name === "shows") view.renderShowsProblem(`We couldn't load the shows. ${error.message} Reload the page to try again.`);
+  }
+}
+
+// --- one show: seat map ------------------------------------------------------------------
+
+async function openShow(showId) {
+  store.clearShow();
+  view.renderShowLoading();
+  view.doneEditingUser();
+  view.setTitle("Show");
+  try {
+    const [show, seatMap] = await Promise.all([api.getShow(showId), api.getSeats(showId, null)]);
+    if (!isOpen(showId)) return;
+    store.openShow(show);
+    store.applySeats(seatMap.seats, seatMap.etag);
+    view.renderShowHeader(show);
+    view.buildSeatMap(store);
+    startPolling();
+  } catch (error) {
+    if (!isOpen(showId)) return;
+    view.renderShowProblem(error.status === 404 || error.code === "VALIDATION_ERROR"
+      ? "We can't find this show. It may have been removed, or the link is wrong."
+      : `We couldn't load this show. ${error.message} Reload the page to try again.`);
+  }
+}
+
+function isOpen(showId) {
+  return current && current.name === "show" && current.showId === showId;
+}
+
+// Live seat map: a conditional GET every ~2 s (304 while nothing changed), paused while the
+// tab is hidden and while our own booking is in flight (its answer updates the map itself).
+let pollTimer = null;
+let polling = false;
+
+function startPolling() {
+  stopPolling();
+  if (!document.hidden) pollTimer = setTimeout(refreshSeats, POLL_MS);
+}
+
+function stopPolling() {
+  clearTimeout(pollTimer);
+  pollTimer = null;
+}
+
+async function refreshSeats() {
+  pollTimer = null;
+  const show = store.show;
+  if (!show || polling) return;
+  if (store.bookingInFlight) return startPolling();
+  polling = true;
+  try {
+    const result = await api.getSeats(show.id, store.etag);
+    if (store.show !== show || store.bookingInFlight) return;
+    if (!result.notModified) {
+      const lost = store.applySeats(result.seats, result.etag);
+      view.updateSeats(store);
+      if (lost.length) {
+        view.showAlert("Someone just booked this!",
+          `${describeSeats(lost)} ${lost.length === 1 ? "was" : "were"} just booked by someone else and left your selection.`);
+      }
+    }
+  } catch (error) {
+    // A missed refresh is harmless; the next one catches up.
+  } finally {
+    polling = false;
+    if (store.show === show && current.name === "show") startPolling();
+  }
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (!store.show || current.name !== "show") return;
+  if (document.hidden) stopPolling();
+  else if (!pollTimer && !polling) refreshSeats();
+});
+
+view.bindSeatToggle((seatId) => {
+  const outcome = store.toggleSeat(seatId);
+  if (outcome === "full") {
+    view.showAlert(`You can book up to 10 seats at a time.`, "Deselect a seat to pick another.");
+  } else if (outcome === "selected" || outcome === "deselected") {
+    view.clearShowMessages();
+  }
+  view.updateSeats(store);
+});
+
+view.bindChangeUser(() => view.editUser(store));
+
+// --- booking -----------------------------------------------------------------------------
+
+view.bindBook(async (typedUserId) => {
+  if (store.bookingInFlight || !store.show || store.selected.size === 0) return;  // a double click stops here
+  if (typedUserId !== null) {
+    const problem = userIdProblem(typedUserId);
+    view.showUserProblem(problem);
+    if (problem) return;
+    store.setUserId(typedUserId);
+    view.doneEditingUser();
+  } else if (!store.userId) {
+    view.showUserProblem(userIdProblem(""));
+    return;
+  }
+
+  const show = store.show;
+  const { seatIds, key } = store.beginBooking(api.newIdempotencyKey);
+  view.clearShowMessages();
+  view.updateSeats(store);  // optimistic: the seats show as being booked at once
+
+  try {
+    const booking = await api.bookSeats(show.id, store.userId, seatIds, key);
+    if (store.show !== show) return;
+    store.bookingConfirmed(booking);
+    view.updateSeats(store);
+    view.showConfirmation(booking, show);
+  } catch (error) {
+    if (store.show !== show) return;
+    if (error.code === "SEAT_UNAVAILABLE") {
+      const takenIds = Array.isArray(error.body && error.body.seatIds) ? error.body.seatIds.map(String) : [];
+      const taken = store.bookingRefused(takenIds);
+      view.updateSeats(store);
+      const rest = store.selected.size;
+      view.showAlert("Someone just booked this!",
+        taken.length ? `${describeSeats(taken)} ${taken.length === 1 ? "is" : "are"} no longer available.` : null,
+        rest ? `Your other ${rest === 1 ? "seat is" : "seats are"} still selected — book again to keep ${rest === 1 ? "it" : "them"}.`
+             : "Pick another seat.");
+    } else if (error.retryable) {
+      store.bookingFailed({ keepKey: true });
+      view.updateSeats(store);
+      view.showAlert("We couldn't book your seats just now.",
+        "Nothing was booked. Your seats are still selected — please try again.");
+    } else {
+      store.bookingFailed({ keepKey: false });
+      view.updateSeats(store);
+      view.showAlert("We couldn't book your seats.", error.message);
+    }
+  } finally {
+    view.focusBookButton();
+    if (store.show === show) {
+      stopPolling();
+      refreshSeats();  // catch up with whatever else changed meanwhile
+    }
+  }
+});
+
+// --- my bookings -------------------------------------------------------------------------
+
+const details = new Map();  // booking id -> {loading} | {booking} | {error, gone} | {cancelling}
+
+function renderBookings() {
+  view.renderBookings(store.bookings, details, { onCancel: cancel, onForget: forget });
+}
+
+async function openBookings() {
+  view.setTitle("My bookings");
+  view.showBookingsMessage("status", "");
+  const entries = store.bookings;
+  details.clear();
+  entries.forEach((entry) => details.set(entry.id, { loading: true }));
+  renderBookings();
+  await Promise.all(entries.map(async (entry) => {
+    try {
+      details.set(entry.id, { booking: await api.getBooking(entry.id, entry.token) });
+    } catch (error) {
+      const gone = error.status === 404 || error.status === 403 || error.status === 401;
+      details.set(entry.id, {
+        gone,
+        error: error.status === 404 ? "This booking no longer exists."
+          : gone ? "This browser's key to the booking no longer works."
+          : `We couldn't load this booking. ${error.message}`,
+      });
+    }
+  }));
+  if (current.name === "bookings") renderBookings();
+}
+
+async function cancel(bookingId) {
+  const entry = store.bookings.find((known) => known.id === bookingId);
+  const detail = details.get(bookingId);
+  if (!entry || !detail || !detail.booking || detail.cancelling) return;
+  details.set(bookingId, { ...detail, cancelling: true });
+  renderBookings();
+  try {
+    const booking = await api.cancelBooking(entry.id, entry.token);
+    details.set(bookingId, { booking });
+    renderBookings();
+    view.showBookingsMessage("status", "Booking cancelled.",
+      `${describeSeats(booking.seats)} ${booking.seats.length === 1 ? "is" : "are"} free again for everyone.`);
+  } catch (error) {
+    details.set(bookingId, detail);
+    renderBookings();
+    view.showBookingsMessage("alert", "We couldn't cancel this booking.",
+      error.retryable ? "Nothing changed. Please try again." : error.message);
+  }
+  view.focusBookingsHeading();
+}
+
+function forget(bookingId) {
+  store.forgetBooking(bookingId);
+  details.delete(bookingId);
+  renderBookings();
+  view.showBookingsMessage("status", "Removed from this list.");
+  view.focusBookingsHeading();
+}
+
+// --- start -------------------------------------------------------------------------------
+
+view.bindNavigate(navigate);
+window.addEventListener("popstate", () => enter(route()));
+enter(route());
