@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -270,7 +269,7 @@ def failure_events(cfn, name: str, limit: int = 10) -> str:
 
 def deploy_stack(cfn, name: str, parameters: dict, template_body: str = None, template_url: str = None,
                  capabilities=(), tags: dict = None, delay: float = 10) -> str:
-    """Creates or updates a stack through a change set, as `aws cloudformation deploy` does.
+    """Creates the stack, or updates it in place, and waits until CloudFormation is done.
 
     Returns "created", "updated" or "unchanged". A stack left in ROLLBACK_COMPLETE by a failed
     first attempt cannot be updated, so it is deleted and created again.
@@ -280,11 +279,8 @@ def deploy_stack(cfn, name: str, parameters: dict, template_body: str = None, te
         print(f"deploy: {name} is in ROLLBACK_COMPLETE after a failed create; deleting it first", file=sys.stderr)
         delete_stack(cfn, name, delay=delay)
         stack = None
-    change_type = "CREATE" if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS" else "UPDATE"
     request = dict(
         StackName=name,
-        ChangeSetName=f"modex-{int(time.time())}-{uuid.uuid4().hex[:6]}",
-        ChangeSetType=change_type,
         Parameters=[{"ParameterKey": k, "ParameterValue": str(v)} for k, v in sorted(parameters.items())],
         Capabilities=list(capabilities),
         Tags=[{"Key": k, "Value": v} for k, v in sorted((tags or {}).items())],
@@ -293,24 +289,22 @@ def deploy_stack(cfn, name: str, parameters: dict, template_body: str = None, te
         request["TemplateURL"] = template_url
     else:
         request["TemplateBody"] = template_body
-    change_set = cfn.create_change_set(**request)
-    try:
-        cfn.get_waiter("change_set_create_complete").wait(
-            ChangeSetName=change_set["Id"], StackName=name, WaiterConfig=_waiter_config(delay))
-    except Exception as exc:
-        described = cfn.describe_change_set(ChangeSetName=change_set["Id"], StackName=name)
-        reason = described.get("StatusReason", "")
-        if "didn't contain changes" in reason or "No updates are to be performed" in reason:
-            cfn.delete_change_set(ChangeSetName=change_set["Id"], StackName=name)
-            return "unchanged"
-        raise DeployError(f"{name}: change set failed: {reason or exc}") from exc
-    cfn.execute_change_set(ChangeSetName=change_set["Id"], StackName=name)
-    waiter = "stack_create_complete" if change_type == "CREATE" else "stack_update_complete"
+    if stack is None:
+        cfn.create_stack(OnFailure="ROLLBACK", **request)
+        waiter, status = "stack_create_complete", "created"
+    else:
+        try:
+            cfn.update_stack(**request)
+        except cfn.exceptions.ClientError as exc:
+            if "No updates are to be performed" in str(exc):
+                return "unchanged"
+            raise DeployError(f"{name}: update refused: {exc}") from exc
+        waiter, status = "stack_update_complete", "updated"
     try:
         cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig=_waiter_config(delay))
     except Exception as exc:
         raise DeployError(f"{name}: deployment failed:\n{failure_events(cfn, name)}") from exc
-    return "created" if change_type == "CREATE" else "updated"
+    return status
 
 
 def delete_stack(cfn, name: str, delay: float = 10) -> bool:
