@@ -1,0 +1,75 @@
+"""The admin CLI's argument handling and its remote path (botocore Stubber: no AWS)."""
+import io
+import json
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from tools import admin
+
+ARGS = ["create-show", "--name", "Gala", "--start", "2031-01-01T20:00:00Z", "--rows", "2", "--seats-per-row", "3",
+        "--function-name", "modex-prod-create_show"]
+EVENT = {"name": "Gala", "startTime": "2031-01-01T20:00:00Z", "rows": 2, "seatsPerRow": 3}
+
+
+def payload(document):
+    raw = json.dumps(document).encode()
+    return StreamingBody(io.BytesIO(raw), len(raw))
+
+
+@pytest.fixture
+def lambda_client(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    client = boto3.client("lambda")
+    with Stubber(client) as stubber:
+        yield client, stubber
+
+
+def expected_invoke():
+    return {"FunctionName": "modex-prod-create_show", "InvocationType": "RequestResponse",
+            "Payload": json.dumps(EVENT).encode()}
+
+
+def test_remote_create_show_prints_the_show(lambda_client, capsys):
+    client, stubber = lambda_client
+    show = {"id": "s1", "name": "Gala", "startTime": "2031-01-01T20:00:00Z", "totalSeats": 6, "availableSeats": 6}
+    stubber.add_response("invoke", {"StatusCode": 200, "Payload": payload(show)}, expected_invoke())
+    assert admin.main(ARGS, lambda_client=client) == 0
+    assert json.loads(capsys.readouterr().out) == show
+    stubber.assert_no_pending_responses()
+
+
+def test_remote_validation_error_is_one_line_and_exit_2(lambda_client, capsys):
+    client, stubber = lambda_client
+    error = {"errorType": "VALIDATION_ERROR", "errorMessage": "startTime must lie in the future."}
+    stubber.add_response("invoke", {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": payload(error)},
+                         expected_invoke())
+    assert admin.main(ARGS, lambda_client=client) == 2
+    assert capsys.readouterr().err == "error: startTime must lie in the future.\n"
+
+
+def test_other_remote_failures_exit_1(lambda_client, capsys):
+    client, stubber = lambda_client
+    error = {"errorType": "Runtime.ExitError", "errorMessage": "boom"}
+    stubber.add_response("invoke", {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": payload(error)},
+                         expected_invoke())
+    assert admin.main(ARGS, lambda_client=client) == 1
+
+
+@pytest.mark.parametrize("argv", [["create-show"], ARGS[:-2] + ["--rows", "many"], ["nope"]])
+def test_bad_arguments_are_one_line_and_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        admin.main(argv)
+    assert exited.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_local_validation_error_is_one_line_and_exit_2(capsys):
+    argv = ["create-show", "--name", "Gala", "--start", "2001-01-01T20:00:00Z", "--rows", "2", "--seats-per-row", "3"]
+    assert admin.main(argv) == 2  # refused before any database is touched
+    assert capsys.readouterr().err == "error: startTime must lie in the future.\n"
