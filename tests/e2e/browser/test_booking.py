@@ -1,0 +1,185 @@
+"""Booking as a user would: with the mouse, with the keyboard alone, and when things go wrong."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import http_status_logged
+
+pytestmark = pytest.mark.browser
+
+
+def seat_button(page, seat):
+    return page.locator(f"button[data-seat-id='{seat['id']}']")
+
+
+def seats_of(api, show_id):
+    status, _, body = api("GET", f"/shows/{show_id}/seats")
+    assert status == 200
+    return body["seats"]
+
+
+def test_full_booking(open_page, show, api):
+    seats = seats_of(api, show.id)
+    first, second = seats[2], seats[3]
+    page = open_page("/")
+    page.get_by_role("link", name=show.name).click()
+
+    book = page.get_by_role("button", name=re.compile("^Book"))
+    expect(book).to_be_disabled()
+    page.get_by_role("button", name=f"Row {first['row']} seat {first['number']}, available").click()
+    page.get_by_role("button", name=f"Row {second['row']} seat {second['number']}, available").click()
+    expect(seat_button(page, first)).to_have_accessible_name(f"Row {first['row']} seat {first['number']}, selected")
+    expect(page.locator("[data-role=selection-count]")).to_have_text("2 seats selected")
+    expect(book).to_have_text("Book 2 seats")
+
+    # The name is asked for once: clicking Book without it points at the field.
+    book.click()
+    expect(page.get_by_text("Please enter your name or e-mail.")).to_be_visible()
+    expect(page.get_by_label("Your name or e-mail")).to_be_focused()
+    page.get_by_label("Your name or e-mail").fill("grace@example.com")
+    book.click()
+
+    confirmation = page.get_by_role("status")
+    expect(confirmation).to_contain_text("Booked!")
+    expect(confirmation).to_contain_text(f"Row {first['row']} seats {first['number']}, {second['number']}")
+    expect(seat_button(page, first)).to_have_accessible_name(f"Row {first['row']} seat {first['number']}, booked")
+    expect(seat_button(page, second)).to_be_disabled()
+    expect(book).to_be_disabled()
+    assert [seat["status"] for seat in seats_of(api, show.id)[2:4]] == ["BOOKED", "BOOKED"]
+
+    # The name and the booking are remembered by this browser.
+    assert page.evaluate("JSON.parse(localStorage.getItem('modex.userId'))") == "grace@example.com"
+    bookings = page.evaluate("JSON.parse(localStorage.getItem('modex.bookings'))")
+    assert len(bookings) == 1 and bookings[0]["token"]
+    booking_id = bookings[0]["id"]
+    expect(confirmation).to_contain_text(booking_id)
+    status, _, booking = api("GET", f"/bookings/{booking_id}", headers={"Authorization": f"Bearer {bookings[0]['token']}"})
+    assert status == 200 and booking["userId"] == "grace@example.com"
+    assert sorted(seat["id"] for seat in booking["seats"]) == sorted([first["id"], second["id"]])
+
+    page.reload()
+    expect(page.get_by_text("Booking as grace@example.com")).to_be_visible()
+    page.get_by_role("link", name="My bookings").click()
+    item = page.locator(f"[data-booking-id='{booking_id}']")
+    expect(item).to_contain_text(show.name)
+    expect(item).to_contain_text("Confirmed")
+    expect(item).to_contain_text(f"Row {first['row']} seats {first['number']}, {second['number']}")
+
+
+def test_keyboard_only_booking(open_page, show, api):
+    seats = seats_of(api, show.id)
+    page = open_page(f"/?show={show.id}")
+    expect(page.locator("button[data-seat-id]")).to_have_count(len(seats))
+    keyboard = page.keyboard
+
+    # Tab from the top of the page into the seat map: one Tab stop for the whole map.
+    focused = ""
+    for _ in range(12):
+        keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.dataset.seatId || ''")
+        if focused:
+            break
+    assert focused == seats[0]["id"]
+    keyboard.press("ArrowRight")
+    keyboard.press("ArrowRight")
+    keyboard.press("ArrowDown")  # Row B, third seat
+    target = seats[len(seats) // 2 + 2] if seats[len(seats) // 2]["row"] == "B" else None
+    assert target is not None
+    expect(seat_button(page, target)).to_be_focused()
+    keyboard.press("Space")
+    expect(seat_button(page, target)).to_have_accessible_name(f"Row B seat {target['number']}, selected")
+    keyboard.press("ArrowRight")
+    keyboard.press("Enter")
+    neighbour = seats[len(seats) // 2 + 3]
+    expect(seat_button(page, neighbour)).to_have_accessible_name(f"Row B seat {neighbour['number']}, selected")
+
+    keyboard.press("Tab")  # leaves the map: the name field
+    expect(page.get_by_label("Your name or e-mail")).to_be_focused()
+    keyboard.type("Keys Only")
+    keyboard.press("Tab")
+    expect(page.get_by_role("button", name=re.compile("^Book"))).to_be_focused()
+    keyboard.press("Enter")
+
+    expect(page.get_by_role("status")).to_contain_text("Booked!")
+    expect(seat_button(page, target)).to_have_accessible_name(f"Row B seat {target['number']}, booked")
+    statuses = {seat["id"]: seat["status"] for seat in seats_of(api, show.id)}
+    assert statuses[target["id"]] == statuses[neighbour["id"]] == "BOOKED"
+    assert list(statuses.values()).count("BOOKED") == 2
+
+
+def test_at_most_ten_seats(open_page, make_show, api):
+    show = make_show(rows=1, seats_per_row=12)
+    page = open_page(f"/?show={show.id}")
+    buttons = page.locator("button[data-seat-id]")
+    expect(buttons).to_have_count(12)
+    for index in range(11):
+        buttons.nth(index).click()
+    expect(page.get_by_role("alert")).to_contain_text("You can book up to 10 seats at a time.")
+    expect(page.locator("button[data-seat-id][aria-pressed=true]")).to_have_count(10)
+    expect(buttons.nth(10)).to_have_accessible_name("Row A seat 11, available")
+
+
+def test_optimistic_then_confirmed_and_double_click_books_once(open_page, show, api):
+    seat = seats_of(api, show.id)[5]
+    page = open_page(f"/?show={show.id}")
+    page.evaluate("localStorage.setItem('modex.userId', JSON.stringify('double@example.com'))")
+    page.reload()
+    held, posts = [], []
+    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
+    page.route("**/api/shows/*/bookings", lambda route: held.append(route))
+
+    seat_button(page, seat).click()
+    book = page.get_by_role("button", name=re.compile("^Book"))
+    book.dblclick()
+    # The request is held: the seat already shows as being booked, and Book cannot be pressed again.
+    expect(seat_button(page, seat)).to_have_accessible_name(f"Row {seat['row']} seat {seat['number']}, being booked")
+    expect(seat_button(page, seat)).to_be_disabled()
+    expect(book).to_be_disabled()
+    expect(book).to_have_text("Booking…")
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    assert re.fullmatch(r"[0-9a-f-]{32,36}", held[0].request.headers["idempotency-key"])
+    held[0].continue_()
+
+    expect(page.get_by_role("status")).to_contain_text("Booked!")
+    expect(seat_button(page, seat)).to_have_accessible_name(f"Row {seat['row']} seat {seat['number']}, booked")
+    assert len(posts) == 1
+
+
+@pytest.mark.parametrize("failure", ["server error", "network error"])
+def test_failure_reverts_the_selection(open_page, show, api, failure):
+    seats = seats_of(api, show.id)[:2]
+    page = open_page(f"/?show={show.id}", expected_errors=http_status_logged(503) + [r"net::ERR_FAILED"])
+    page.evaluate("localStorage.setItem('modex.userId', JSON.stringify('unlucky@example.com'))")
+    page.reload()
+    keys = []
+
+    def fail(route):
+        keys.append(route.request.headers["idempotency-key"])
+        if failure == "network error":
+            route.abort("failed")
+        else:
+            route.fulfill(status=503, content_type="application/json",
+                          body='{"error": "UNAVAILABLE", "message": "The database cannot be reached."}')
+
+    page.route("**/api/shows/*/bookings", fail)
+    for seat in seats:
+        seat_button(page, seat).click()
+    page.get_by_role("button", name=re.compile("^Book")).click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("We couldn't book your seats just now.")
+    expect(alert).to_contain_text("please try again")
+    for seat in seats:
+        expect(seat_button(page, seat)).to_have_accessible_name(f"Row {seat['row']} seat {seat['number']}, selected")
+        expect(seat_button(page, seat)).to_be_enabled()
+    assert all(seat["status"] == "AVAILABLE" for seat in seats_of(api, show.id)[:2])
+
+    # Trying again works, and repeats the same Idempotency-Key: had the first attempt gone
+    # through unseen, the retry would get that booking back instead of a refusal.
+    page.unroute("**/api/shows/*/bookings")
+    page.route("**/api/shows/*/bookings", lambda route: (keys.append(route.request.headers["idempotency-key"]),
+                                                         route.continue_()))
+    page.get_by_role("button", name=re.compile("^Book")).click()
+    expect(page.get_by_role("status")).to_contain_text("Booked!")
+    assert len(keys) == 2 and keys[0] == keys[1]
