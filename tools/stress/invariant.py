@@ -1,0 +1,209 @@
+"""The booking invariant, checked on plain data: no I/O here, so it can be tested on rows
+crafted to be wrong. Each function returns a list of violations (sentences); an empty list
+is the only thing the stress tool treats as "the invariant holds".
+
+Plain data:
+- seat ids and booking ids are strings (the API's opaque ids; SQL ids are passed as str);
+- `seat_statuses`: {seat id: "AVAILABLE" | "BOOKED"} from the seat map;
+- a booking: {"id": str, "status": "CONFIRMED" | "FAILED" | "CANCELLED" | anything else,
+  "seats": [seat id, ...]} (the seats it asked for);
+- `claims`: [(seat id, booking id), ...], the rows of `seat_bookings` for the show, or None
+  when the database cannot be seen (API only). When claims are given, `bookings` must hold
+  every booking of the show, so that a claim by an unknown booking is caught.
+"""
+from collections import Counter, defaultdict
+from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
+
+AVAILABLE, BOOKED = "AVAILABLE", "BOOKED"
+CONFIRMED, FAILED, CANCELLED = "CONFIRMED", "FAILED", "CANCELLED"
+
+Claim = Tuple[str, str]
+
+
+def _ids(values: Iterable) -> List[str]:
+    """Seat ids as strings, from ids or from the API's seat objects ({"id", "row", "number"})."""
+    return [str(value.get("id") if isinstance(value, Mapping) else value) for value in values or ()]
+
+
+def seat_invariant(total: int, seat_statuses: Mapping[str, str], bookings: Iterable[Mapping] = (),
+                   claims: Optional[Iterable[Claim]] = None,
+                   available_seats: Optional[int] = None,
+                   show_seat_ids: Optional[Iterable[str]] = None) -> List[str]:
+    """The state of one show after a run: every seat sold at most once, and only to a
+    confirmed booking that holds all its seats; sold + available = total.
+
+    `available_seats` is the show's own count (GET /api/shows/{id}), `show_seat_ids` the
+    show's seats in the database; each is checked against the seat map when given.
+    """
+    violations = []
+    statuses = {str(seat): status for seat, status in seat_statuses.items()}
+    if show_seat_ids is not None:
+        stored = set(_ids(show_seat_ids))
+        if stored != set(statuses):
+            violations.append(f"the seat map lists {len(set(statuses) - stored)} seat(s) the show does not have "
+                              f"and misses {len(stored - set(statuses))} of its seats")
+    odd = sorted(seat for seat, status in statuses.items() if status not in (AVAILABLE, BOOKED))
+    if odd:
+        violations.append(f"seat map has {len(odd)} seat(s) with an unknown status, e.g. seat {odd[0]}: "
+                          f"{statuses[odd[0]]!r}")
+    booked = sum(status == BOOKED for status in statuses.values())
+    available = sum(status == AVAILABLE for status in statuses.values())
+    if len(statuses) != total:
+        violations.append(f"seat map lists {len(statuses)} seats, the show has {total}")
+    if booked + available != total:
+        violations.append(f"sold ({booked}) + available ({available}) = {booked + available}, "
+                          f"not the show's total of {total}")
+    if available_seats is not None and available_seats != available:
+        violations.append(f"the show says {available_seats} seats are available, "
+                          f"its seat map shows {available}")
+
+    by_id = {str(booking["id"]): booking for booking in bookings}
+    confirmed = {booking_id: _ids(booking.get("seats")) for booking_id, booking in by_id.items()
+                 if booking.get("status") == CONFIRMED}
+
+    # A seat in two confirmed bookings is sold twice, whatever the claims say.
+    sold_to = defaultdict(list)
+    for booking_id, seats in confirmed.items():
+        for seat in seats:
+            sold_to[seat].append(booking_id)
+    for seat, owners in sorted(sold_to.items()):
+        if len(owners) > 1:
+            violations.append(f"seat {seat} is sold twice: confirmed bookings {', '.join(sorted(owners))}")
+
+    if claims is None:
+        # API only: a confirmed booking's seats must at least show as BOOKED.
+        for booking_id, seats in sorted(confirmed.items()):
+            for seat in seats:
+                if statuses.get(seat) != BOOKED:
+                    violations.append(f"confirmed booking {booking_id} holds seat {seat}, "
+                                      f"but the seat map shows it {statuses.get(seat, 'missing')}")
+        return violations
+
+    claims = [(str(seat), str(booking_id)) for seat, booking_id in claims]
+    counts = Counter(seat for seat, _ in claims)
+    claimed_by = {}
+    for seat, booking_id in claims:
+        claimed_by.setdefault(seat, []).append(booking_id)
+    for seat, count in sorted(counts.items()):
+        if count > 1:
+            violations.append(f"seat {seat} is claimed {count} times (bookings {', '.join(sorted(claimed_by[seat]))})")
+    for seat, booking_id in sorted(claims):
+        if seat not in statuses:
+            violations.append(f"seat {seat} is claimed by booking {booking_id} but is not in the show's seat map")
+        elif statuses[seat] != BOOKED:
+            violations.append(f"seat {seat} is claimed by booking {booking_id}, "
+                              f"but the seat map shows it {statuses[seat]}")
+        booking = by_id.get(booking_id)
+        if booking is None:
+            violations.append(f"seat {seat} is claimed by booking {booking_id}, which is not a booking of this show")
+        elif booking.get("status") != CONFIRMED:
+            violations.append(f"seat {seat} is claimed by booking {booking_id}, which is {booking.get('status')}")
+        elif seat not in _ids(booking.get("seats")):
+            violations.append(f"seat {seat} is claimed by booking {booking_id}, which did not ask for it")
+    for seat, status in sorted(statuses.items()):
+        if status == BOOKED and seat not in counts:
+            violations.append(f"seat {seat} shows BOOKED but nobody claims it")
+    for booking_id, seats in sorted(confirmed.items()):
+        for seat in seats:
+            owners = claimed_by.get(seat, [])
+            if booking_id not in owners:
+                holder = f"claimed by {', '.join(owners)}" if owners else "not claimed"
+                violations.append(f"confirmed booking {booking_id} holds seat {seat}, but the seat is {holder}")
+    return violations
+
+
+def race_violations(seat_id: str, requests: int, winners: Sequence[Mapping], refused: int,
+                    seat_statuses: Mapping[str, str], read_back: Mapping[str, Mapping],
+                    claims: Optional[Iterable[Claim]] = None,
+                    run_bookings: Optional[Iterable[Mapping]] = None) -> List[str]:
+    """One seat, `requests` attempts at once: exactly one winner, everyone else refused.
+
+    `winners` are the 201 bodies ({"id", "seats": [...]}); `read_back` maps a booking id to
+    the booking as read afterwards (GET /api/bookings/{id}); `run_bookings` are this run's
+    bookings as the database holds them (None when it cannot be seen).
+    """
+    seat_id = str(seat_id)
+    violations = []
+    if len(winners) != 1:
+        violations.append(f"{len(winners)} requests won seat {seat_id}; exactly 1 must")
+    if refused != requests - 1:
+        violations.append(f"{refused} of {requests} requests were refused with Seat unavailable; "
+                          f"{requests - 1} must be")
+    if seat_statuses.get(seat_id) != BOOKED:
+        violations.append(f"seat {seat_id} shows {seat_statuses.get(seat_id, 'missing')} after the race, not BOOKED")
+    for winner in winners:
+        booking_id = str(winner.get("id"))
+        seats = _ids(winner.get("seats"))
+        if seats != [seat_id]:
+            violations.append(f"winning booking {booking_id} was answered with seats {seats}, not [{seat_id}]")
+        booking = read_back.get(booking_id)
+        if booking is None:
+            violations.append(f"winning booking {booking_id} could not be read back")
+            continue
+        if booking.get("status") != CONFIRMED:
+            violations.append(f"winning booking {booking_id} reads back as {booking.get('status')}, not CONFIRMED")
+        if _ids(booking.get("seats")) != [seat_id]:
+            violations.append(f"winning booking {booking_id} reads back with seats "
+                              f"{_ids(booking.get('seats'))}, not [{seat_id}]")
+    if claims is not None:
+        owners = [str(booking_id) for seat, booking_id in claims if str(seat) == seat_id]
+        winner_ids = {str(winner.get("id")) for winner in winners}
+        if len(owners) != 1:
+            violations.append(f"seat {seat_id} has {len(owners)} claim rows; exactly 1 must")
+        elif len(winner_ids) == 1 and owners[0] not in winner_ids:
+            violations.append(f"seat {seat_id} is claimed by booking {owners[0]}, not by the winner {min(winner_ids)}")
+    if run_bookings is not None:
+        statuses = Counter(booking.get("status") for booking in run_bookings
+                           if seat_id in _ids(booking.get("seats")))
+        if statuses[CONFIRMED] != 1:
+            violations.append(f"the database holds {statuses[CONFIRMED]} CONFIRMED bookings of this run "
+                              f"for seat {seat_id}; exactly 1 must")
+        if statuses[FAILED] != requests - 1:
+            violations.append(f"the database holds {statuses[FAILED]} FAILED bookings of this run "
+                              f"for seat {seat_id}; {requests - 1} must")
+        others = sum(count for status, count in statuses.items() if status not in (CONFIRMED, FAILED))
+        if others:
+            violations.append(f"the database holds {others} bookings of this run that are neither "
+                              f"CONFIRMED nor FAILED")
+    return violations
+
+
+def sale_violations(sold: Sequence[Mapping], refused: int, seat_statuses: Mapping[str, str],
+                    read_back: Mapping[str, Mapping],
+                    run_bookings: Optional[Iterable[Mapping]] = None) -> List[str]:
+    """Many users, many seats: what the answers promised must be what the show holds.
+
+    `sold` are the 201 bodies ({"id", "seats"}), `refused` the number of 409 Seat unavailable
+    answers, `read_back` the sold bookings as read afterwards, `run_bookings` this run's
+    bookings in the database (None when it cannot be seen).
+    """
+    violations = []
+    sold_to = defaultdict(list)
+    for booking in sold:
+        for seat in _ids(booking.get("seats")):
+            sold_to[seat].append(str(booking.get("id")))
+    for seat, owners in sorted(sold_to.items()):
+        if len(owners) > 1:
+            violations.append(f"seat {seat} was sold to {len(owners)} requests (bookings {', '.join(sorted(owners))})")
+        if seat_statuses.get(seat) != BOOKED:
+            violations.append(f"seat {seat} was sold but shows {seat_statuses.get(seat, 'missing')}")
+    for booking in sold:
+        booking_id = str(booking.get("id"))
+        answered = sorted(_ids(booking.get("seats")))
+        found = read_back.get(booking_id)
+        if found is None:
+            violations.append(f"sold booking {booking_id} could not be read back")
+            continue
+        if found.get("status") != CONFIRMED:
+            violations.append(f"sold booking {booking_id} reads back as {found.get('status')}, not CONFIRMED")
+        if sorted(_ids(found.get("seats"))) != answered:
+            violations.append(f"sold booking {booking_id} reads back with other seats than it was sold")
+    if run_bookings is not None:
+        statuses = Counter(booking.get("status") for booking in run_bookings)
+        if statuses[CONFIRMED] != len(sold):
+            violations.append(f"the database holds {statuses[CONFIRMED]} CONFIRMED bookings of this run, "
+                              f"{len(sold)} were answered 201")
+        if statuses[FAILED] != refused:
+            violations.append(f"the database holds {statuses[FAILED]} FAILED bookings of this run, "
+                              f"{refused} were answered 409 Seat unavailable")
+    return violations
