@@ -47,6 +47,9 @@ def _json_error(status: int, code: str, message: str) -> tuple:
 
 class ModexHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, a keep-alive client's delayed ACK
+    # held every response back ~40 ms (bench: 21 bookings/s over HTTP; 0.7 ms/request without).
+    disable_nagle_algorithm = True
     server: "ModexServer"
 
     def log_message(self, format, *args):
