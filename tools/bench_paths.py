@@ -1,0 +1,277 @@
+"""The four ways a single-seat booking reaches PostgreSQL, for `tools.bench`, and the 50-way race.
+
+Each path books one fresh seat per call and returns the answer's status (201 when booked):
+  sql      the booking transaction's statements from chalicelib/sql, run straight on a
+           pg8000.native connection with the service's parameters: the floor the others are
+           compared with
+  service  chalicelib.services.book_seats
+  handler  the Chalice app called as Lambda calls it, with an API Gateway REST proxy event
+  http     the local server (tools.serve) over one keep-alive http.client connection
+"""
+import hashlib
+import http.client
+import json
+import secrets
+import statistics
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, Dict, List, Sequence
+
+import pg8000.native
+
+from chalicelib import db, services
+from chalicelib.config import DatabaseSettings
+from chalicelib.errors import SeatUnavailable
+from chalicelib.validation import BookingRequest
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "chalicelib" / "sql"
+USER_ID = "bench"
+
+
+def load_sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def begin_statement(settings: DatabaseSettings) -> str:
+    """What chalicelib.db sends to open a transaction: one simple-query round trip."""
+    return (f"START TRANSACTION; SET LOCAL statement_timeout = {int(settings.statement_timeout_ms)}; "
+            f"SET LOCAL lock_timeout = {int(settings.lock_timeout_ms)}")
+
+
+def raw_connection(settings: DatabaseSettings, application_name: str = "modex-bench") -> pg8000.native.Connection:
+    """A plain pg8000.native connection (no chalicelib.db), for the baseline and the workers."""
+    return pg8000.native.Connection(
+        user=settings.user, password=settings.password, host=settings.host or "127.0.0.1", port=settings.port,
+        database=settings.database, unix_sock=settings.unix_sock, timeout=30, application_name=application_name,
+    )
+
+
+class SqlPath:
+    """The booking transaction written out: insert_booking, insert_booking_seats, claim_seats,
+    insert_booking_token, COMMIT; no service layer, no JSON."""
+
+    name = "sql"
+
+    def __init__(self, settings: DatabaseSettings):
+        self.con = raw_connection(settings, "modex-bench-sql")
+        self.begin = begin_statement(settings)
+        self.statements = {name: load_sql(name) for name in
+                           ("insert_booking", "insert_booking_seats", "claim_seats", "insert_booking_token")}
+
+    def book(self, show_id: uuid.UUID, seat_id: int) -> int:
+        con, sql = self.con, self.statements
+        booking_id = uuid.uuid4()
+        con.run(self.begin)
+        try:
+            created = con.run(sql["insert_booking"], booking_id=booking_id, show_id=show_id, user_id=USER_ID,
+                              status="CONFIRMED")
+            seats = con.run(sql["insert_booking_seats"], booking_id=booking_id, show_id=show_id, seat_ids=[seat_id])
+            claimed = con.run(sql["claim_seats"], show_id=show_id, booking_id=booking_id, seat_ids=[seat_id])
+            if not created or len(seats) != 1 or len(claimed) != 1:
+                con.run("ROLLBACK")
+                return 409
+            token_hash = hashlib.sha256(secrets.token_urlsafe(32).encode()).digest()
+            con.run(sql["insert_booking_token"], booking_id=booking_id, token_hash=token_hash)
+            con.run("COMMIT")
+            return 201
+        except BaseException:
+            con.run("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class ServicePath:
+    name = "service"
+
+    def book(self, show_id: uuid.UUID, seat_id: int) -> int:
+        try:
+            services.book_seats(show_id, BookingRequest(user_id=USER_ID, seat_ids=(seat_id,)))
+            return 201
+        except SeatUnavailable:
+            return 409
+
+    def close(self) -> None:
+        db.close()
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that the app reads."""
+
+    function_name = "modex-bench-api_handler"
+    memory_limit_in_mb = 512
+
+    def __init__(self):
+        self.aws_request_id = str(uuid.uuid4())
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 15000
+
+
+def rest_proxy_event(show_id: uuid.UUID, body: bytes, headers: Dict[str, str] = None) -> dict:
+    """An API Gateway REST (v1) proxy event for POST /shows/{show_id}/bookings."""
+    headers = {"Content-Type": "application/json", "Host": "bench.execute-api.us-east-1.amazonaws.com",
+               **(headers or {})}
+    resource = "/shows/{show_id}/bookings"
+    return {
+        "resource": resource,
+        "path": f"/shows/{show_id}/bookings",
+        "httpMethod": "POST",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"show_id": str(show_id)},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource, "httpMethod": "POST", "path": f"/api/shows/{show_id}/bookings",
+            "stage": "api", "requestId": str(uuid.uuid4()), "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": body.decode(),
+        "isBase64Encoded": False,
+    }
+
+
+def booking_body(seat_ids: Sequence[int], user_id: str = USER_ID) -> bytes:
+    return json.dumps({"userId": user_id, "seatIds": [str(seat_id) for seat_id in seat_ids]}).encode()
+
+
+class HandlerPath:
+    name = "handler"
+
+    def __init__(self):
+        from app import app
+
+        self.app = app
+
+    def book(self, show_id: uuid.UUID, seat_id: int) -> int:
+        response = self.app(rest_proxy_event(show_id, booking_body([seat_id])), LambdaContext())
+        return response["statusCode"]
+
+    def close(self) -> None:
+        db.close()
+
+
+class HttpPath:
+    """The local server in a thread; one keep-alive connection, so one server thread serves it."""
+
+    name = "http"
+
+    def __init__(self):
+        from tools.serve import make_server
+
+        self.server = make_server(port=0)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="bench-http", daemon=True)
+        self.thread.start()
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.server.server_address[1], timeout=30)
+
+    def book(self, show_id: uuid.UUID, seat_id: int) -> int:
+        self.connection.request("POST", f"/api/shows/{show_id}/bookings", body=booking_body([seat_id]),
+                                headers={"Content-Type": "application/json"})
+        response = self.connection.getresponse()
+        response.read()
+        return response.status
+
+    def close(self) -> None:
+        self.connection.close()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def time_bookings(path, seats: Sequence[tuple]) -> float:
+    """Books each (show_id, seat_id) in turn through `path`; returns bookings per second."""
+    started = time.perf_counter()
+    for show_id, seat_id in seats:
+        status = path.book(show_id, seat_id)
+        if status != 201:
+            raise RuntimeError(f"{path.name}: booking a fresh seat answered {status}")
+    return len(seats) / (time.perf_counter() - started)
+
+
+def compare_paths(paths: List, seats: Callable[[int], List[tuple]], per_path: int, rounds: int,
+                  progress: Callable[[str], None]) -> Dict[str, List[float]]:
+    """Bookings/s of each path in each round. Rounds rotate the order of the paths so that
+    drift (autovacuum, table growth, a busy neighbour) falls on every path alike."""
+    per_round = max(1, per_path // rounds)
+    rates = {path.name: [] for path in paths}
+    for path in paths:  # warm up: connections, imports, plan caches
+        time_bookings(path, seats(20))
+    for round_index in range(rounds):
+        order = paths[round_index % len(paths):] + paths[:round_index % len(paths)]
+        for path in order:
+            rates[path.name].append(time_bookings(path, seats(per_round)))
+        progress(f"paths: round {round_index + 1}/{rounds}: "
+                 + ", ".join(f"{name} {values[-1]:.0f}/s" for name, values in rates.items()))
+    return rates
+
+
+def ratios(rates: Dict[str, List[float]], baseline: str = "sql") -> Dict[str, float]:
+    """Per path, the median over rounds of (path's bookings/s / baseline's in the same round)."""
+    return {name: statistics.median(value / base for value, base in zip(values, rates[baseline]))
+            for name, values in rates.items()}
+
+
+def race(seats: Sequence[tuple], threads: int, timeout_s: float, progress: Callable[[str], None]) -> dict:
+    """`threads` threads, each with its own connection (chalicelib.db's per-thread one), book
+    the same seat at the same moment through services.book_seats, once per seat in `seats`.
+
+    Returns every latency in seconds, split by winners and losers, and the winners per race.
+    """
+    start = threading.Barrier(threads + 1, timeout=timeout_s)
+    done = threading.Barrier(threads + 1, timeout=timeout_s)
+    results = [[] for _ in seats]
+    lock = threading.Lock()
+
+    def contender(index: int) -> None:
+        try:
+            with db.transaction() as con:  # open the connection before the first race
+                con.run("SELECT 1")
+            for race_index, (show_id, seat_id) in enumerate(seats):
+                start.wait()
+                began = time.perf_counter()
+                try:
+                    services.book_seats(show_id, BookingRequest(user_id=f"racer-{index}", seat_ids=(seat_id,)))
+                    outcome = 201
+                except SeatUnavailable:
+                    outcome = 409
+                except Exception as error:  # reported, never hidden
+                    outcome = type(error).__name__
+                with lock:
+                    results[race_index].append((outcome, time.perf_counter() - began))
+                done.wait()
+        except threading.BrokenBarrierError:
+            pass
+        finally:
+            db.close()
+
+    workers = [threading.Thread(target=contender, args=(index,), name=f"racer-{index}", daemon=True)
+               for index in range(threads)]
+    for worker in workers:
+        worker.start()
+    try:
+        for race_index in range(len(seats)):
+            start.wait()
+            done.wait()
+            if (race_index + 1) % 5 == 0 or race_index + 1 == len(seats):
+                progress(f"race: {race_index + 1}/{len(seats)} races of {threads}")
+    except threading.BrokenBarrierError:
+        start.abort()
+        done.abort()
+    for worker in workers:
+        worker.join(timeout=timeout_s)
+    winners = [sum(1 for outcome, _ in answers if outcome == 201) for answers in results]
+    others = [outcome for answers in results for outcome, _ in answers if outcome not in (201, 409)]
+    return {
+        "threads": threads,
+        "races": len(seats),
+        "latencies": [latency for answers in results for _, latency in answers],
+        "winner_latencies": [latency for answers in results for outcome, latency in answers if outcome == 201],
+        "loser_latencies": [latency for answers in results for outcome, latency in answers if outcome == 409],
+        "winners_per_race": winners,
+        "other_answers": others,
+    }

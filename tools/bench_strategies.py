@@ -1,0 +1,221 @@
+"""Three ways to decide who gets a seat, on the same hot-show workload, for `tools.bench`.
+
+  unique      ours: INSERT ... ON CONFLICT DO NOTHING into seat_bookings (claim_seats.sql);
+              the unique constraint decides
+  row-lock    SELECT ... FOR UPDATE on the seats' status rows in seat order, then UPDATE
+  cas         UPDATE ... SET status = 'BOOKED' WHERE status = 'AVAILABLE' (compare-and-set)
+
+Every attempt is one transaction: START TRANSACTION + SET LOCAL timeouts (as chalicelib.db),
+insert_booking.sql, the strategy's claim, COMMIT (or ROLLBACK when a seat was taken). The
+row-lock and compare-and-set strategies keep seat status in a scratch table,
+`bench_seat_status`, created in the bench database only.
+
+Clients are separate processes (a pool started once and reused), each with its own
+connection, so the client side is not serialised by one interpreter's GIL.
+"""
+import math
+import multiprocessing
+import queue
+import random
+import time
+import uuid
+from typing import Callable, Dict, List, Sequence
+
+from pg8000.exceptions import DatabaseError
+
+from chalicelib.config import DatabaseSettings
+
+STRATEGIES = ("unique", "row-lock", "cas")
+
+SCRATCH_TABLE = """
+CREATE TABLE IF NOT EXISTS bench_seat_status (
+    show_id    uuid NOT NULL,
+    seat_id    bigint NOT NULL,
+    status     text NOT NULL DEFAULT 'AVAILABLE' CHECK (status IN ('AVAILABLE', 'BOOKED')),
+    booking_id uuid,
+    PRIMARY KEY (show_id, seat_id)
+)
+"""
+FILL_SCRATCH = """
+INSERT INTO bench_seat_status (show_id, seat_id)
+SELECT show_id, id FROM seats WHERE show_id = :show_id
+"""
+LOCK_SEATS = """
+SELECT seat_id, status FROM bench_seat_status
+WHERE show_id = :show_id AND seat_id = ANY(CAST(:seat_ids AS bigint[]))
+ORDER BY seat_id
+FOR UPDATE
+"""
+MARK_BOOKED = """
+UPDATE bench_seat_status SET status = 'BOOKED', booking_id = :booking_id
+WHERE show_id = :show_id AND seat_id = ANY(CAST(:seat_ids AS bigint[]))
+"""
+COMPARE_AND_SET = """
+UPDATE bench_seat_status SET status = 'BOOKED', booking_id = :booking_id
+WHERE show_id = :show_id AND seat_id = ANY(CAST(:seat_ids AS bigint[])) AND status = 'AVAILABLE'
+RETURNING seat_id
+"""
+
+
+def _attempt(con, sql: Dict[str, str], strategy: str, show_id: str, seat_ids: List[int]) -> str:
+    """One booking attempt: "ok", "taken", or the SQLSTATE of an error (deadlock, timeout...)."""
+    booking_id = uuid.uuid4()
+    con.run(sql["begin"])
+    try:
+        con.run(sql["insert_booking"], booking_id=booking_id, show_id=show_id, user_id="bench", status="CONFIRMED")
+        if strategy == "unique":
+            won = len(con.run(sql["claim_seats"], show_id=show_id, booking_id=booking_id,
+                              seat_ids=seat_ids)) == len(seat_ids)
+        elif strategy == "row-lock":
+            rows = con.run(LOCK_SEATS, show_id=show_id, seat_ids=seat_ids)
+            won = len(rows) == len(seat_ids) and all(status == "AVAILABLE" for _, status in rows)
+            if won:
+                con.run(MARK_BOOKED, show_id=show_id, seat_ids=seat_ids, booking_id=booking_id)
+        else:
+            won = len(con.run(COMPARE_AND_SET, show_id=show_id, seat_ids=seat_ids,
+                              booking_id=booking_id)) == len(seat_ids)
+        con.run("COMMIT" if won else "ROLLBACK")
+        return "ok" if won else "taken"
+    except DatabaseError as error:
+        con.run("ROLLBACK")
+        state = error.args[0].get("C") if error.args and isinstance(error.args[0], dict) else None
+        return state or type(error).__name__
+
+
+def _worker(settings: DatabaseSettings, inbox, outbox) -> None:
+    """A client process: one connection, then attempts as the parent sends them."""
+    from tools.bench_paths import begin_statement, load_sql, raw_connection
+
+    con = raw_connection(settings, "modex-bench-client")
+    sql = {"begin": begin_statement(settings), "insert_booking": load_sql("insert_booking"),
+           "claim_seats": load_sql("claim_seats")}
+    try:
+        while True:
+            try:
+                job = inbox.get(timeout=600)
+            except queue.Empty:
+                return
+            if job is None:
+                return
+            strategy, show_id, attempts, start_at, deadline = job
+            time.sleep(max(0.0, start_at - time.time()))
+            outcomes, latencies = [], []
+            for seat_ids in attempts:
+                if time.time() > deadline:
+                    break
+                began = time.perf_counter()
+                outcomes.append(_attempt(con, sql, strategy, show_id, seat_ids))
+                latencies.append(time.perf_counter() - began)
+            outbox.put((outcomes, latencies, time.time()))
+    finally:
+        con.close()
+
+
+class ClientPool:
+    """`size` client processes, started once (spawn: safe whatever threads the parent has)."""
+
+    def __init__(self, settings: DatabaseSettings, size: int):
+        context = multiprocessing.get_context("spawn")
+        self.outbox = context.Queue()
+        self.inboxes = [context.Queue() for _ in range(size)]
+        self.processes = [context.Process(target=_worker, args=(settings, inbox, self.outbox), daemon=True)
+                          for inbox in self.inboxes]
+        for process in self.processes:
+            process.start()
+
+    def run(self, strategy: str, show_id: str, per_client: Sequence[List[List[int]]], time_limit_s: float) -> dict:
+        """Every client runs its list of attempts; returns outcomes, latencies and elapsed time."""
+        start_at = time.time() + 0.5  # lets every client wake and be ready
+        deadline = start_at + time_limit_s
+        for inbox, attempts in zip(self.inboxes, per_client):
+            inbox.put((strategy, show_id, attempts, start_at, deadline))
+        outcomes, latencies, finished = [], [], start_at
+        for _ in per_client:
+            client_outcomes, client_latencies, ended = self.outbox.get(timeout=time_limit_s + 120)
+            outcomes += client_outcomes
+            latencies += client_latencies
+            finished = max(finished, ended)
+        return {"outcomes": outcomes, "latencies": latencies, "elapsed_s": finished - start_at}
+
+    def close(self) -> None:
+        for inbox in self.inboxes:
+            inbox.put(None)
+        for process in self.processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.terminate()
+
+
+def hot_show_workload(seat_grid: List[List[int]], attempts: int, seats_per_booking: int, clients: int,
+                      seed: int) -> List[List[List[int]]]:
+    """`attempts` bookings of `seats_per_booking` adjacent seats in a random row at a random
+    place, dealt round-robin to `clients`. The same seed gives every strategy the same requests."""
+    rng = random.Random(seed)
+    requests = []
+    for _ in range(attempts):
+        row = rng.choice(seat_grid)
+        first = rng.randrange(0, len(row) - seats_per_booking + 1)
+        requests.append(sorted(row[first:first + seats_per_booking]))
+    return [requests[client::clients] for client in range(clients)]
+
+
+def compare_strategies(settings: DatabaseSettings, admin_con, new_show: Callable[[], tuple],
+                       client_counts: Sequence[int], booking_sizes: Sequence[int], attempts: Dict[int, int],
+                       time_limit_s: float, progress: Callable[[str], None]) -> List[dict]:
+    """One fresh hot show per (booking size, clients, strategy); returns a row per run with
+    throughput (attempts/s), p50/p99 latency and the counts of each outcome."""
+    admin_con.run(SCRATCH_TABLE)
+    pool = ClientPool(settings, max(client_counts))
+    rows, turn = [], 0
+    try:
+        for size in booking_sizes:
+            for clients in client_counts:
+                # Rotate which strategy goes first, so drift does not always favour the same one.
+                turn += 1
+                for strategy in STRATEGIES[turn % 3:] + STRATEGIES[:turn % 3]:
+                    show_id, seat_grid = new_show()
+                    admin_con.run(FILL_SCRATCH, show_id=show_id)
+                    per_client = hot_show_workload(seat_grid, attempts[size], size, clients, seed=size * 1000 + clients)
+                    result = pool.run(strategy, str(show_id), per_client, time_limit_s)
+                    row = summarise(strategy, size, clients, result)
+                    row["consistent"] = _consistent(admin_con, strategy, show_id, row["ok"] * size)
+                    rows.append(row)
+                    progress(f"strategies: {size}-seat, {clients:>2} clients, {strategy:<8} "
+                             f"{row['throughput']:.0f} attempts/s, p99 {row['p99_ms']:.1f} ms")
+    finally:
+        pool.close()
+    return rows
+
+
+def _consistent(admin_con, strategy: str, show_id, booked_seats: int) -> bool:
+    """The seats marked taken are exactly the ones the winners were told they got."""
+    if strategy == "unique":
+        count = admin_con.run("SELECT count(*) FROM seat_bookings WHERE show_id = :s", s=show_id)[0][0]
+    else:
+        count = admin_con.run("SELECT count(*) FROM bench_seat_status WHERE show_id = :s AND status = 'BOOKED'",
+                              s=show_id)[0][0]
+    return count == booked_seats
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (no interpolation): the value `fraction` of samples are at or below."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered))))
+    return ordered[rank - 1]
+
+
+def summarise(strategy: str, size: int, clients: int, result: dict) -> dict:
+    outcomes = result["outcomes"]
+    errors = {}
+    for outcome in outcomes:
+        if outcome not in ("ok", "taken"):
+            errors[outcome] = errors.get(outcome, 0) + 1
+    return {
+        "strategy": strategy, "seats": size, "clients": clients, "attempts": len(outcomes),
+        "ok": outcomes.count("ok"), "taken": outcomes.count("taken"), "errors": errors,
+        "throughput": len(outcomes) / result["elapsed_s"] if result["elapsed_s"] > 0 else float("nan"),
+        "p50_ms": percentile(result["latencies"], 0.50) * 1000,
+        "p99_ms": percentile(result["latencies"], 0.99) * 1000,
+    }
