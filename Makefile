@@ -28,3 +28,6 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf .data build .pytest_cache
+
+# Deployment on AWS: wheelhouse, package, deploy, outputs, destroy (docs/deploy.md)
+include infra/Makefile.fragment
