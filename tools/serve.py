@@ -1,15 +1,20 @@
 """The local server: `frontend/` at `/` and the Chalice app under `/api/`, the path API
 Gateway gives it (Chalice's default stage is named `api`), on one threaded HTTP server.
 
-Chalice keeps the in-flight request on the app object (aws/chalice#759), which threads would
-overwrite; `thread_local_requests` gives each thread its own. Requests are never serialised.
+It behaves like a fleet of warm Lambda containers: a fixed pool of worker threads, each
+owning one database connection that it reuses (a thread per HTTP connection would open a
+database connection per request and exhaust `max_connections` under a burst). Chalice keeps
+the in-flight request on the app object (aws/chalice#759), which threads would overwrite;
+`thread_local_requests` gives each thread its own. Requests are never serialised.
 """
 import json
 import mimetypes
+import os
 import sys
 import threading
 import traceback
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Optional
 
@@ -21,6 +26,9 @@ from chalicelib.validation import MAX_BODY_BYTES
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND_DIR = ROOT / "frontend"
 API_PREFIX = "/api"
+# Like a stage's reserved concurrency: at most this many requests (and database
+# connections) at once; more wait in the listen backlog.
+DEFAULT_WORKERS = int(os.environ.get("MODEX_LOCAL_WORKERS", 32))
 mimetypes.add_type("text/javascript", ".js")
 
 
@@ -47,6 +55,8 @@ def _json_error(status: int, code: str, message: str) -> tuple:
 
 class ModexHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # An idle keep-alive connection gives its worker back after this many seconds.
+    timeout = 5
     # Headers and body go out in two writes; with Nagle on, a keep-alive client's delayed ACK
     # held every response back ~40 ms (bench: 21 bookings/s over HTTP; 0.7 ms/request without).
     disable_nagle_algorithm = True
@@ -115,23 +125,39 @@ class ModexHandler(BaseHTTPRequestHandler):
         return 200, {"Content-Type": content_type, "Cache-Control": "no-cache"}, target.read_bytes()
 
 
-class ModexServer(ThreadingHTTPServer):
-    daemon_threads = True
+class ModexServer(HTTPServer):
     # A sale is a burst: the default backlog of 5 resets connections of a 50-way race.
     request_queue_size = 512
 
-    def __init__(self, address, app, frontend_dir: Path = FRONTEND_DIR, verbose: bool = False):
+    def __init__(self, address, app, frontend_dir: Path = FRONTEND_DIR, verbose: bool = False,
+                 workers: int = DEFAULT_WORKERS):
         thread_local_requests(app)
         self.gateway = LocalGateway(app, Config())
         self.frontend_dir = frontend_dir
         self.verbose = verbose
+        self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modex-worker")
         super().__init__(address, ModexHandler)
 
+    def process_request(self, request, client_address):
+        self.workers.submit(self._serve_connection, request, client_address)
 
-def make_server(host: str = "127.0.0.1", port: int = 8000, verbose: bool = False) -> ModexServer:
+    def _serve_connection(self, request, client_address):
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self):
+        super().server_close()
+        self.workers.shutdown(wait=False, cancel_futures=True)
+
+
+def make_server(host: str = "127.0.0.1", port: int = 8000, verbose: bool = False, **options) -> ModexServer:
     from app import app
 
-    return ModexServer((host, port), app, verbose=verbose)
+    return ModexServer((host, port), app, verbose=verbose, **options)
 
 
 if __name__ == "__main__":
