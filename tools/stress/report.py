@@ -114,9 +114,10 @@ def plot(path: str, title: str, answers: Sequence[Answer]) -> None:
 
     matplotlib.use("Agg")  # no display: files only
     from matplotlib import pyplot
+    from matplotlib.ticker import MaxNLocator
 
-    figure, (histogram, throughput) = pyplot.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
-    figure.suptitle(title)
+    figure, (histogram, throughput) = pyplot.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
+    figure.suptitle(_wrap(title), fontsize=11)
     if answers:
         start = min(answer.started for answer in answers)
         end = max(answer.ended for answer in answers)
@@ -139,7 +140,7 @@ def plot(path: str, title: str, answers: Sequence[Answer]) -> None:
     histogram.set_xlabel("latency (ms)")
     histogram.set_ylabel("requests")
     histogram.set_title("latency")
-    histogram.legend(fontsize=8)
+    histogram.legend(fontsize=8, loc="best", framealpha=0.9)
 
     duration = max(end - start, 1e-3)
     width = _bin_width(duration)
@@ -152,14 +153,35 @@ def plot(path: str, title: str, answers: Sequence[Answer]) -> None:
         if any(per_bin):
             throughput.step(edges, [value / width for value in per_bin] + [per_bin[-1] / width], where="post",
                             color=colour, label=label)
-    throughput.set_xlabel(f"time since start (s), {width * 1000:.0f} ms bins")
+    throughput.set_xlabel(f"time since the first request (s), {_fmt_width(width)} bins")
     throughput.set_ylabel("answers per second")
     throughput.set_title("throughput")
     throughput.set_xlim(0, edges[-1])
-    throughput.set_ylim(bottom=0)
-    throughput.legend(fontsize=8)
+    # Headroom above the tallest bin for the legend.
+    throughput.set_ylim(0, max([line.get_ydata().max() for line in throughput.get_lines()] + [1]) * 1.35)
+    booked = sorted(answer.ended - start for answer in groups["201 booked"])
+    handles, labels = throughput.get_legend_handles_labels()
+    if booked:
+        cumulative = throughput.twinx()
+        line, = cumulative.plot([0.0] + booked + [edges[-1]], list(range(len(booked) + 1)) + [len(booked)],
+                                color="#1565c0", drawstyle="steps-post", linewidth=1.5, label="bookings so far")
+        cumulative.set_ylabel("confirmed bookings so far", color="#1565c0")
+        cumulative.set_ylim(0, max(1, len(booked)) * 1.35)
+        cumulative.yaxis.set_major_locator(MaxNLocator(integer=True))
+        handles, labels = handles + [line], labels + [line.get_label()]
+    throughput.legend(handles, labels, fontsize=8, loc="upper left", framealpha=0.9)
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
+
+
+def _wrap(title: str) -> str:
+    """Scenario on the first line, the target (the last parenthesis) on the second."""
+    head, _, tail = title.rpartition(" (")
+    return f"{head}\n({tail}" if head else title
+
+
+def _fmt_width(width: float) -> str:
+    return f"{width:g} s" if width >= 1 else f"{width * 1000:g} ms"
 
 
 def _bin_width(duration: float) -> float:

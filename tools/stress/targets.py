@@ -212,6 +212,9 @@ class Target:
                 return
             if answers[index] is None:
                 answers[index] = clients[index].call(requests[index])
+            # One request per racer: hang up now, so a server with a fixed pool of workers
+            # does not keep one waiting on this idle keep-alive connection.
+            clients[index].close()
             on_answer(1)
 
         threads = [threading.Thread(target=run, args=(index,), daemon=True) for index in range(len(requests))]
