@@ -45,7 +45,7 @@ def progress(message: str) -> None:
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--bookings", type=int, default=2000, help="single-seat bookings per path (default 2000)")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds the bookings are split into")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds the bookings are split into")
     parser.add_argument("--race-threads", type=int, default=50)
     parser.add_argument("--race-repeats", type=int, default=20)
     parser.add_argument("--clients", default="1,8,32", help="client counts for the strategies (default 1,8,32)")
@@ -147,13 +147,15 @@ def run_paths(shows: Shows, url: str, args) -> dict:
     paths = [bench_paths.SqlPath(parse_database_url(url)), bench_paths.ServicePath(),
              bench_paths.HandlerPath(), bench_paths.HttpPath()]
     try:
-        rates = bench_paths.compare_paths(paths, shows.seats, args.bookings, args.rounds, progress)
+        measured = bench_paths.compare_paths(paths, shows.seats, args.bookings, args.rounds, progress)
     finally:
         for path in paths:
             path.close()
+    rates, cpu_ms = measured["rates"], measured["cpu_ms"]
     return {"rates": rates, "median_rate": {name: statistics.median(values) for name, values in rates.items()},
-            "ratio": bench_paths.ratios(rates), "bookings_per_path": args.bookings // args.rounds * args.rounds,
-            "rounds": args.rounds}
+            "ratio": bench_paths.ratios(rates),
+            "cpu_ms": {name: statistics.median(values) for name, values in cpu_ms.items()},
+            "bookings_per_path": args.bookings // args.rounds * args.rounds, "rounds": args.rounds}
 
 
 def run_race(shows: Shows, args) -> dict:
@@ -194,10 +196,12 @@ def print_report(results: dict) -> None:
     paths = results["paths"]
     print(f"\nSingle-seat bookings/s ({paths['bookings_per_path']} per path in {paths['rounds']} alternating rounds, "
           "median of rounds; ratio = median of per-round ratios)")
-    print(f"  {'path':<9}{'bookings/s':>12}{'ratio':>8}   rounds")
+    print(f"  {'path':<9}{'bookings/s':>12}{'ratio':>8}{'CPU ms':>8}   bookings/s per round")
     for name in PATH_NAMES:
         rounds = " ".join(f"{rate:.0f}" for rate in paths["rates"][name])
-        print(f"  {name:<9}{paths['median_rate'][name]:>12.0f}{paths['ratio'][name]:>8.2f}   {rounds}")
+        print(f"  {name:<9}{paths['median_rate'][name]:>12.0f}{paths['ratio'][name]:>8.2f}"
+              f"{paths['cpu_ms'][name]:>8.2f}   {rounds}")
+    print("  (CPU ms: this process's CPU time per booking, median of rounds; for http it includes the server thread)")
     if "race" in results:
         race = results["race"]
         winners = race["winners_per_race"]

@@ -183,31 +183,37 @@ class HttpPath:
         self.thread.join(timeout=10)
 
 
-def time_bookings(path, seats: Sequence[tuple]) -> float:
-    """Books each (show_id, seat_id) in turn through `path`; returns bookings per second."""
-    started = time.perf_counter()
+def time_bookings(path, seats: Sequence[tuple]) -> tuple:
+    """Books each (show_id, seat_id) in turn through `path`; returns (bookings per second,
+    this process's CPU ms per booking). CPU time shows the Python cost apart from waiting on
+    PostgreSQL's commits, so it wobbles less when the disk or a neighbour is busy."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     for show_id, seat_id in seats:
         status = path.book(show_id, seat_id)
         if status != 201:
             raise RuntimeError(f"{path.name}: booking a fresh seat answered {status}")
-    return len(seats) / (time.perf_counter() - started)
+    cpu = time.process_time() - cpu_started
+    return len(seats) / (time.perf_counter() - started), cpu * 1000 / len(seats)
 
 
 def compare_paths(paths: List, seats: Callable[[int], List[tuple]], per_path: int, rounds: int,
-                  progress: Callable[[str], None]) -> Dict[str, List[float]]:
-    """Bookings/s of each path in each round. Rounds rotate the order of the paths so that
+                  progress: Callable[[str], None]) -> Dict[str, Dict[str, List[float]]]:
+    """Bookings/s and client CPU ms per booking of each path in each round. Rounds rotate the order of the paths so that
     drift (autovacuum, table growth, a busy neighbour) falls on every path alike."""
     per_round = max(1, per_path // rounds)
     rates = {path.name: [] for path in paths}
+    cpu_ms = {path.name: [] for path in paths}
     for path in paths:  # warm up: connections, imports, plan caches
         time_bookings(path, seats(20))
     for round_index in range(rounds):
         order = paths[round_index % len(paths):] + paths[:round_index % len(paths)]
         for path in order:
-            rates[path.name].append(time_bookings(path, seats(per_round)))
+            rate, cpu = time_bookings(path, seats(per_round))
+            rates[path.name].append(rate)
+            cpu_ms[path.name].append(cpu)
         progress(f"paths: round {round_index + 1}/{rounds}: "
                  + ", ".join(f"{name} {values[-1]:.0f}/s" for name, values in rates.items()))
-    return rates
+    return {"rates": rates, "cpu_ms": cpu_ms}
 
 
 def ratios(rates: Dict[str, List[float]], baseline: str = "sql") -> Dict[str, float]:
