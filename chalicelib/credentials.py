@@ -18,8 +18,11 @@ def read_secret(secret_arn: str, refresh: bool = False) -> dict:
     with _lock:
         if refresh or secret_arn not in _cache:
             import boto3
+            from botocore.config import Config
 
-            client = boto3.client("secretsmanager")
+            # Fail fast (then 503) rather than hang until the Lambda times out.
+            client = boto3.client("secretsmanager", config=Config(
+                connect_timeout=2, read_timeout=3, retries={"max_attempts": 2}))
             response = client.get_secret_value(SecretId=secret_arn)
             _cache[secret_arn] = json.loads(response["SecretString"])
         return _cache[secret_arn]

@@ -71,7 +71,7 @@ def configure(new_settings: Optional[config.DatabaseSettings]) -> None:
 
 def ssl_context_for(db: config.DatabaseSettings):
     if db.sslmode == "disable":
-        return None
+        return False  # pg8000 takes None as "try TLS, fall back to plain" (libpq's prefer)
     if db.sslmode == "require":
         # Encrypted but unauthenticated, as libpq's sslmode=require.
         context = ssl.create_default_context()

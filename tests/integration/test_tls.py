@@ -175,10 +175,6 @@ def test_server_refuses_plain_connections(tls_server):
     assert "no encryption" in str(refused.value)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chalicelib.db.ssl_context_for returns None for sslmode=disable, which pg8000 takes as "
-    "'try TLS without verifying' (like libpq's prefer); it should return False. Remove this "
-    "mark once it does."))
 def test_sslmode_disable_sends_no_tls_request(tls_server):
     with pytest.raises(Exception) as refused:
         db.connect(settings(tls_server, sslmode="disable")).close()

@@ -86,7 +86,7 @@ def test_settings_from_a_secret_default_to_verified_tls():
 
 
 def test_tls_contexts():
-    assert db.ssl_context_for(config.DatabaseSettings(sslmode="disable")) is None
+    assert db.ssl_context_for(config.DatabaseSettings(sslmode="disable")) is False
     require = db.ssl_context_for(config.DatabaseSettings(sslmode="require"))
     assert require.verify_mode == ssl.CERT_NONE and not require.check_hostname
     verify = db.ssl_context_for(config.DatabaseSettings(sslmode="verify-full"))
