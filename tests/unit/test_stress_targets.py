@@ -2,6 +2,7 @@
 the Lambda target's request and answers, through botocore's Stubber."""
 import io
 import json
+import sys
 
 import boto3
 import pytest
@@ -144,3 +145,18 @@ def test_plot_writes_a_png(tmp_path):
     path = tmp_path / "run.png"
     report.plot(str(path), "race: test (containers 2)", answers)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bench_subcommand_passes_its_arguments_to_tools_bench(monkeypatch):
+    import types
+
+    import tools
+    from tools.stress.__main__ import main
+
+    seen = []
+    fake = types.ModuleType("tools.bench")
+    fake.main = lambda argv: seen.append(argv) or 0
+    monkeypatch.setitem(sys.modules, "tools.bench", fake)
+    monkeypatch.setattr(tools, "bench", fake, raising=False)
+    assert main(["bench", "--quick", "--skip", "race"]) == 0
+    assert seen == [["--quick", "--skip", "race"]]
