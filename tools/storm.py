@@ -260,13 +260,23 @@ def run_mode(mode: str, url: str, admin_url: str, containers: int, processes: in
     return result
 
 
+def _latency_ms(answers: List[dict], status, fraction: float) -> str:
+    values = sorted(answer["latency_s"] for answer in answers if answer["status"] == status and "latency_s" in answer)
+    if not values:
+        return "-"
+    return f"{values[min(len(values) - 1, math.ceil(fraction * len(values)) - 1)] * 1000:.0f}"
+
+
 def summary_table(results: List[ModeResult], max_connections: int) -> str:
     lines = [f"{'mode':<10}{'requests':>9}{'201':>6}{'409':>6}{'503':>6}{'other':>7}{'max latency':>13}"
-             f"{'peak server conns':>19}"]
+             f"{'peak server conns':>19}   p50/max ms by answer"]
     for result in results:
+        by_status = ", ".join(f"{status}: {_latency_ms(result.answers, status, 0.5)}/"
+                              f"{_latency_ms(result.answers, status, 1.0)}"
+                              for status in (201, 409, 503) if result.count(status))
         lines.append(f"{result.mode:<10}{len(result.answers):>9}{result.count(201):>6}{result.count(409):>6}"
                      f"{result.count(503):>6}{len(result.others):>7}{result.max_latency_s * 1000:>10.0f} ms"
-                     f"{result.server_connections_peak:>12} / {max_connections}")
+                     f"{result.server_connections_peak:>12} / {max_connections}   {by_status}")
     return "\n".join(lines)
 
 
