@@ -6,7 +6,7 @@ PORT ?= 8000
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test bench clean
+.PHONY: run test bench storm clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(VENV)/.installed
 ## bench: prints figures; never passes or fails on speed
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench
+
+## storm: 300 containers vs max_connections=100, directly and through pgbouncer (needs pgbouncer)
+storm: $(VENV)/.installed
+	$(PY) -m tools.storm
 
 clean:
 	rm -rf .data build .pytest_cache
