@@ -49,8 +49,9 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--race-threads", type=int, default=50)
     parser.add_argument("--race-repeats", type=int, default=20)
     parser.add_argument("--clients", default="1,8,32", help="client counts for the strategies (default 1,8,32)")
-    parser.add_argument("--attempts", type=int, default=1200,
+    parser.add_argument("--attempts", type=int, default=800,
                         help="booking attempts per strategy run (single-seat; 4-seat runs make half as many)")
+    parser.add_argument("--strategy-repeats", type=int, default=3, help="runs per strategy configuration")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds at most per strategy run")
     parser.add_argument("--import-repeats", type=int, default=10)
     parser.add_argument("--skip", action="append", default=[],
@@ -62,6 +63,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     if args.quick:
         args.bookings, args.rounds, args.race_repeats = min(args.bookings, 200), 2, min(args.race_repeats, 3)
         args.clients, args.attempts, args.import_repeats = "1,4", min(args.attempts, 200), 3
+        args.strategy_repeats = 1
         args.skip = list(set(args.skip) | {"package"})
     args.client_counts = sorted({int(count) for count in args.clients.split(",") if count.strip()})
     if args.bookings < args.rounds or args.rounds < 1 or min(args.client_counts) < 1:
@@ -140,6 +142,8 @@ def machine_info(admin_con) -> dict:
         "python": platform.python_version(),
         "pg8000": pg8000.__version__,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        # Other work on the machine moves every figure: say how busy it was.
+        "load_average": round(os.getloadavg()[0], 1),
     }
 
 
@@ -174,7 +178,8 @@ def run_race(shows: Shows, args) -> dict:
 def run_strategies(shows: Shows, admin_con, url: str, args) -> List[dict]:
     attempts = {1: args.attempts, 4: max(1, args.attempts // 2)}
     return bench_strategies.compare_strategies(parse_database_url(url), admin_con, shows.hot_show,
-                                               args.client_counts, (1, 4), attempts, args.time_limit, progress)
+                                               args.client_counts, (1, 4), attempts, args.time_limit, progress,
+                                               repeats=args.strategy_repeats)
 
 
 def run_cold_start(args) -> dict:
@@ -192,7 +197,8 @@ def run_cold_start(args) -> dict:
 def print_report(results: dict) -> None:
     machine = results["machine"]
     print(f"Modex bench, {machine['date']}: {machine['cpus']} CPUs, {machine['memory_gib']} GiB, "
-          f"PostgreSQL {machine['postgres']}, Python {machine['python']}, pg8000 {machine['pg8000']}")
+          f"PostgreSQL {machine['postgres']}, Python {machine['python']}, pg8000 {machine['pg8000']}; "
+          f"load average {machine['load_average']} at the start, {results.get('load_average_end', '?')} at the end")
     paths = results["paths"]
     print(f"\nSingle-seat bookings/s ({paths['bookings_per_path']} per path in {paths['rounds']} alternating rounds, "
           "median of rounds; ratio = median of per-round ratios)")
@@ -212,7 +218,9 @@ def print_report(results: dict) -> None:
         print(f"  winners per race: {'exactly 1 every time' if set(winners) == {1} else winners}"
               + (f"; other answers: {race['other_answers'][:5]}" if race["other_answers"] else ""))
     if "strategies" in results:
-        print("\nConcurrency strategies on one hot show (600 seats; attempts/s, latency of an attempt)")
+        runs = results["strategies"][0]["runs"]
+        print(f"\nConcurrency strategies on one hot show (600 seats; attempts/s and latency of an attempt: "
+              f"median of {runs} runs; counts: all runs)")
         print(f"  {'seats':<6}{'clients':>8}  {'strategy':<9}{'attempts':>9}{'booked':>7}{'taken':>7}"
               f"{'attempts/s':>11}{'p50 ms':>8}{'p99 ms':>8}  errors / check")
         for row in results["strategies"]:
@@ -335,6 +343,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             admin_con.close()
     if "coldstart" not in args.skip:
         results["cold_start"] = run_cold_start(args)
+    results["load_average_end"] = round(os.getloadavg()[0], 1)
     print_report(results)
     if args.plot and args.plot != "none":
         plot(results, Path(args.plot))

@@ -17,6 +17,7 @@ import math
 import multiprocessing
 import queue
 import random
+import statistics
 import time
 import uuid
 from typing import Callable, Dict, List, Sequence
@@ -161,30 +162,52 @@ def hot_show_workload(seat_grid: List[List[int]], attempts: int, seats_per_booki
 
 def compare_strategies(settings: DatabaseSettings, admin_con, new_show: Callable[[], tuple],
                        client_counts: Sequence[int], booking_sizes: Sequence[int], attempts: Dict[int, int],
-                       time_limit_s: float, progress: Callable[[str], None]) -> List[dict]:
-    """One fresh hot show per (booking size, clients, strategy); returns a row per run with
-    throughput (attempts/s), p50/p99 latency and the counts of each outcome."""
+                       time_limit_s: float, progress: Callable[[str], None], repeats: int = 3) -> List[dict]:
+    """Per (booking size, clients, strategy), `repeats` runs on fresh hot shows, the strategies
+    taking turns; returns a row each with the medians over runs of throughput (attempts/s)
+    and p50/p99 latency, and the outcome counts of all runs."""
     admin_con.run(SCRATCH_TABLE)
     pool = ClientPool(settings, max(client_counts))
     rows, turn = [], 0
     try:
         for size in booking_sizes:
             for clients in client_counts:
-                # Rotate which strategy goes first, so drift does not always favour the same one.
-                turn += 1
-                for strategy in STRATEGIES[turn % 3:] + STRATEGIES[:turn % 3]:
-                    show_id, seat_grid = new_show()
-                    admin_con.run(FILL_SCRATCH, show_id=show_id)
-                    per_client = hot_show_workload(seat_grid, attempts[size], size, clients, seed=size * 1000 + clients)
-                    result = pool.run(strategy, str(show_id), per_client, time_limit_s)
-                    row = summarise(strategy, size, clients, result)
-                    row["consistent"] = _consistent(admin_con, strategy, show_id, row["ok"] * size)
+                runs = {strategy: [] for strategy in STRATEGIES}
+                for repeat in range(repeats):
+                    # Rotate which strategy goes first, so drift does not always favour the same one.
+                    turn += 1
+                    for strategy in STRATEGIES[turn % 3:] + STRATEGIES[:turn % 3]:
+                        show_id, seat_grid = new_show()
+                        admin_con.run(FILL_SCRATCH, show_id=show_id)
+                        per_client = hot_show_workload(seat_grid, attempts[size], size, clients,
+                                                       seed=size * 1000 + clients * 10 + repeat)
+                        run = summarise(strategy, size, clients, pool.run(strategy, str(show_id), per_client,
+                                                                          time_limit_s))
+                        run["consistent"] = _consistent(admin_con, strategy, show_id, run["ok"] * size)
+                        runs[strategy].append(run)
+                for strategy in STRATEGIES:
+                    row = combine(runs[strategy])
                     rows.append(row)
                     progress(f"strategies: {size}-seat, {clients:>2} clients, {strategy:<8} "
-                             f"{row['throughput']:.0f} attempts/s, p99 {row['p99_ms']:.1f} ms")
+                             f"{row['throughput']:.0f} attempts/s, p99 {row['p99_ms']:.1f} ms (median of {repeats})")
     finally:
         pool.close()
     return rows
+
+
+def combine(runs: List[dict]) -> dict:
+    """Several runs of one configuration: medians of the rates and latencies, sums of the counts."""
+    errors: Dict[str, int] = {}
+    for run in runs:
+        for state, count in run["errors"].items():
+            errors[state] = errors.get(state, 0) + count
+    return {
+        **{key: runs[0][key] for key in ("strategy", "seats", "clients")},
+        **{key: sum(run[key] for run in runs) for key in ("attempts", "ok", "taken")},
+        **{key: statistics.median(run[key] for run in runs) for key in ("throughput", "p50_ms", "p99_ms")},
+        "errors": errors, "consistent": all(run["consistent"] for run in runs), "runs": len(runs),
+        "throughput_runs": [run["throughput"] for run in runs],
+    }
 
 
 def _consistent(admin_con, strategy: str, show_id, booked_seats: int) -> bool:
