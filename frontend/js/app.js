@@ -189,7 +189,7 @@ view.bindBook(async (typedUserId) => {
       view.showAlert("We couldn't book your seats.", error.message);
     }
   } finally {
-    view.focusBookButton();
+    view.focusAfterBooking();
     if (store.show === show) {
       stopPolling();
       refreshSeats();  // catch up with whatever else changed meanwhile

@@ -364,8 +364,15 @@ export class View {
     showMessage(part(this.views.show, "status"), headline, ...detail);
   }
 
-  focusBookButton() {
-    if (!this.bookButton.disabled) this.bookButton.focus();
+  /**
+   * After a booking attempt keyboard focus must not fall back to the page: Book again when
+   * there is something left to book, else the message that says what happened.
+   */
+  focusAfterBooking() {
+    if (!this.bookButton.disabled) return this.bookButton.focus();
+    const root = this.views.show;
+    const message = [part(root, "status"), part(root, "alert")].find((region) => region.childElementCount > 0);
+    if (message) message.focus();
   }
 
   // --- my bookings ---------------------------------------------------------------------

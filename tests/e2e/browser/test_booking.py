@@ -102,6 +102,7 @@ def test_keyboard_only_booking(open_page, show, api):
     keyboard.press("Enter")
 
     expect(page.get_by_role("status")).to_contain_text("Booked!")
+    expect(page.get_by_role("status")).to_be_focused()  # focus lands on the news, not on <body>
     expect(seat_button(page, target)).to_have_accessible_name(f"Row B seat {target['number']}, booked")
     statuses = {seat["id"]: seat["status"] for seat in seats_of(api, show.id)}
     assert statuses[target["id"]] == statuses[neighbour["id"]] == "BOOKED"

@@ -84,6 +84,7 @@ def test_screenshot(open_page, admin_show, api, size_name, viewport):
         page.locator(f"button[data-seat-id='{seats[index]['id']}']").click()
     # No page should scroll sideways; only the seat map may, when a hall is wider than a phone.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.mouse.move(0, 0)  # no hover highlight in the picture
     directory = Path(os.environ.get("MODEX_SCREENSHOT_DIR", RESULTS_DIR))
     directory.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(directory / f"screenshot-{size_name}.png"), full_page=True)
