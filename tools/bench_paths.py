@@ -170,6 +170,15 @@ class HttpPath:
         self.connection = http.client.HTTPConnection("127.0.0.1", self.server.server_address[1], timeout=30)
 
     def book(self, show_id: uuid.UUID, seat_id: int) -> int:
+        try:
+            return self._post(show_id, seat_id)
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server drops a keep-alive connection left idle (while the other paths ran);
+            # the request never reached it, so sending it again on a new connection is safe.
+            self.connection.close()
+            return self._post(show_id, seat_id)
+
+    def _post(self, show_id: uuid.UUID, seat_id: int) -> int:
         self.connection.request("POST", f"/api/shows/{show_id}/bookings", body=booking_body([seat_id]),
                                 headers={"Content-Type": "application/json"})
         response = self.connection.getresponse()
