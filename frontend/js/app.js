@@ -101,8 +101,9 @@ function stopPolling() {
 async function refreshSeats() {
   pollTimer = null;
   const show = store.show;
-  if (!show || polling) return;
-  if (store.bookingInFlight) return startPolling();
+  if (!show) return;
+  // One refresh at a time; a timer that fires meanwhile (e.g. for a show just opened) re-arms.
+  if (polling || store.bookingInFlight) return startPolling();
   polling = true;
   try {
     const result = await api.getSeats(show.id, store.etag);

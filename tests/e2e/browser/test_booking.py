@@ -60,7 +60,7 @@ def test_full_booking(open_page, show, api):
 
     page.reload()
     expect(page.get_by_text("Booking as grace@example.com")).to_be_visible()
-    page.get_by_role("link", name="My bookings").click()
+    page.get_by_role("link", name="My bookings", exact=True).click()
     item = page.locator(f"[data-booking-id='{booking_id}']")
     expect(item).to_contain_text(show.name)
     expect(item).to_contain_text("Confirmed")
@@ -184,3 +184,20 @@ def test_failure_reverts_the_selection(open_page, show, api, failure):
     page.get_by_role("button", name=re.compile("^Book")).click()
     expect(page.get_by_role("status")).to_contain_text("Booked!")
     assert len(keys) == 2 and keys[0] == keys[1]
+
+
+def test_user_text_is_rendered_as_text(open_page, make_show, api):
+    show = make_show(name='<img src=x onerror="window.pwned=1">Gala')
+    user = '<b id="injected">Mallory</b>'
+    page = open_page(f"/?show={show.id}")
+    page.evaluate("id => localStorage.setItem('modex.userId', JSON.stringify(id))", user)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text(show.name)
+    expect(page.get_by_text(f"Booking as {user}")).to_be_visible()
+    page.locator("button[data-seat-id]").first.click()
+    page.get_by_role("button", name=re.compile("^Book")).click()
+    expect(page.get_by_role("status")).to_contain_text(f"for {user}.")
+    page.get_by_role("link", name="My bookings", exact=True).click()
+    expect(page.locator("li.booking")).to_contain_text(f"Booked as {user}")
+    assert page.locator("#injected, img[src=x]").count() == 0
+    assert page.evaluate("window.pwned") is None

@@ -17,7 +17,10 @@ def test_seat_map_matches_the_api(open_page, admin_show, api):
     assert status == 200
     seats = body["seats"]
 
-    page = open_page(f"/?show={show['id']}")
+    page = open_page(None)
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"/?show={show['id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Admin CLI Premiere")
     buttons = page.locator("button[data-seat-id]")
     expect(buttons).to_have_count(len(seats))
@@ -34,6 +37,10 @@ def test_seat_map_matches_the_api(open_page, admin_show, api):
     expect(page.get_by_role("list", name="Legend")).to_contain_text("Selected")
     expect(page.get_by_role("list", name="Legend")).to_contain_text("Booked")
     expect(page.locator("[data-role=seats-left]")).to_have_text("36 seats left of 36")
+    # Every asset comes from the project itself: no CDN, no web fonts.
+    origin = page.evaluate("location.origin")
+    assert requested and all(url.startswith(origin + "/") for url in requested), requested
+    assert any(url.endswith("/config.js") for url in requested)
 
 
 def test_booked_seats_are_disabled_and_named_booked(open_page, show, api):
