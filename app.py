@@ -5,14 +5,14 @@ import logging
 from chalice import Chalice, Response
 
 from chalicelib import schema, services, validation
-from chalicelib.errors import ModexError, UnsupportedMediaType, as_lambda_error
+from chalicelib.errors import MethodNotAllowed, ModexError, UnsupportedMediaType, as_lambda_error
 
 app = Chalice(app_name="modex")
 app.log.setLevel(logging.INFO)
 
 # Chalice's own refusals, reshaped into the contract's {"error", "message"}.
 CHALICE_ERRORS = {
-    "MethodNotAllowedError": ("METHOD_NOT_ALLOWED", "This method is not allowed here."),
+    "MethodNotAllowedError": ("METHOD_NOT_ALLOWED", MethodNotAllowed.default_message),
     "UnsupportedMediaType": ("UNSUPPORTED_MEDIA_TYPE", UnsupportedMediaType.default_message),
     "BadRequestError": ("VALIDATION_ERROR", "The request is malformed."),
     "NotFoundError": ("NOT_FOUND", "Not found."),
@@ -95,6 +95,17 @@ def get_booking(booking_id):
 def cancel_booking(booking_id):
     token = validation.bearer_token(app.current_request.headers.get("authorization"))
     return services.cancel_booking(validation.booking_id(booking_id), token).to_json()
+
+
+def method_not_allowed(**params):
+    raise MethodNotAllowed()
+
+
+# API Gateway answers a method that no route declares as if the path did not exist (403
+# "Missing Authentication Token"); declaring the other methods lets the app answer 405.
+for _path, _routes in list(app.routes.items()):
+    _others = [method for method in ("GET", "POST", "PUT", "PATCH", "DELETE") if method not in _routes]
+    api_route(_path, methods=_others)(method_not_allowed)
 
 
 @app.lambda_function(name="create_show")

