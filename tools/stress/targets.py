@@ -232,12 +232,21 @@ class Target:
 
 
 class HttpClient(Client):
+    # A server may drop a keep-alive connection that sat idle (the local server after 5 s);
+    # a request sent on it would fail without being handled. Reconnect before that instead.
+    IDLE_RECONNECT_S = 2.0
+
     def __init__(self, target: "HttpTarget"):
         self.target = target
         self.connection: Optional[http.client.HTTPConnection] = None
+        self.last_used = 0.0
 
     def _connection(self) -> http.client.HTTPConnection:
+        if self.connection is not None and self.last_used and \
+                time.monotonic() - self.last_used > self.IDLE_RECONNECT_S:
+            self.close()
         if self.connection is None:
+            self.last_used = 0.0
             kind = http.client.HTTPSConnection if self.target.scheme == "https" else http.client.HTTPConnection
             self.connection = kind(self.target.host, self.target.port, timeout=self.target.timeout)
         return self.connection
@@ -258,7 +267,7 @@ class HttpClient(Client):
             connection.request(request.method, self.target.api_path + request.path, body=body, headers=headers)
             response = connection.getresponse()
             raw = response.read()
-            ended = time.monotonic()
+            ended = self.last_used = time.monotonic()
             if response.will_close:
                 self.close()
         except Exception as error:  # timeouts, resets: an answer of their own, counted
