@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 from . import evidence, invariant, report
 from .targets import Answer, Request, Target
@@ -91,8 +91,7 @@ def _seat_invariant(api: evidence.ApiView, sql: Optional[evidence.SqlView]) -> L
 
 def _invariant_rows(violations: List[str], sql) -> list:
     where = "api+sql" if sql else "api"
-    rows = [(f"invariant ({where})", "holds" if not violations else f"VIOLATED ({len(violations)})")]
-    return rows
+    return [(f"invariant ({where})", "holds" if not violations else f"VIOLATED ({len(violations)})")]
 
 
 def _violation_lines(violations: List[str], limit: int = 20) -> str:
