@@ -24,7 +24,7 @@ test: $(VENV)/.installed
 
 ## bench: prints figures; never passes or fails on speed
 bench: $(VENV)/.installed
-	$(PY) -m tools.bench
+	$(PY) -m tools.stress bench
 
 ## storm: 300 containers vs max_connections=100, directly and through pgbouncer (needs pgbouncer)
 storm: $(VENV)/.installed

@@ -12,7 +12,9 @@ from tools.serve import make_server
 @pytest.fixture(scope="session")
 def live_server(database_url):
     """Base URL of the running server, e.g. http://127.0.0.1:54321 (API under /api)."""
-    server = make_server(port=0)
+    # 16 workers: enough to race, and leaves room under max_connections=100 for the
+    # 50-connection races that run while this session-wide server is up.
+    server = make_server(port=0, workers=16)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
