@@ -78,6 +78,8 @@ class ModexHandler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -89,6 +91,9 @@ class ModexHandler(BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True  # the chunked body is not read: don't parse it as a request
+            return _json_error(400, "VALIDATION_ERROR", "Send the body with a Content-Length, not chunked.")
         if not 0 <= length <= MAX_BODY_BYTES:
             self.close_connection = True  # an unread body must not be taken for the next request
             if length < 0:

@@ -127,6 +127,19 @@ def test_huge_body_is_413(live_server, show):
     assert status == 413 and body["error"] == "PAYLOAD_TOO_LARGE"
 
 
+def test_chunked_body_is_refused_and_the_connection_closed(live_server, show):
+    import http.client
+
+    host, port = live_server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("POST", f"/api/shows/{show.id}/bookings", body=iter([b'{"userId": "ann", ', b'"seatIds": []}']),
+                       headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+                       encode_chunked=True)
+    response = connection.getresponse()
+    assert response.status == 400 and response.getheader("Connection") == "close"
+    connection.close()
+
+
 def test_frontend_is_served_at_root(live_server):
     with urllib.request.urlopen(live_server + "/", timeout=10) as response:
         assert response.status == 200
