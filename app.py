@@ -101,11 +101,15 @@ def method_not_allowed(**params):
     raise MethodNotAllowed()
 
 
-# API Gateway answers a method that no route declares as if the path did not exist (403
-# "Missing Authentication Token"); declaring the other methods lets the app answer 405.
-for _path, _routes in list(app.routes.items()):
-    _others = [method for method in ("GET", "POST", "PUT", "PATCH", "DELETE") if method not in _routes]
-    api_route(_path, methods=_others)(method_not_allowed)
+def answer_405_for_undeclared_methods():
+    """API Gateway answers a method that no route declares as if the path did not exist (403
+    "Missing Authentication Token"); declaring the other methods lets the app answer 405."""
+    for path, routes in list(app.routes.items()):
+        others = [method for method in ("GET", "POST", "PUT", "PATCH", "DELETE") if method not in routes]
+        api_route(path, methods=others)(method_not_allowed)
+
+
+answer_405_for_undeclared_methods()
 
 
 @app.lambda_function(name="create_show")

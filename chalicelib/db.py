@@ -49,12 +49,6 @@ def sqlstate(exc: BaseException) -> Optional[str]:
     return None
 
 
-def constraint_name(exc: BaseException) -> Optional[str]:
-    if isinstance(exc, DatabaseError) and exc.args and isinstance(exc.args[0], dict):
-        return exc.args[0].get("n")
-    return None
-
-
 def settings() -> config.DatabaseSettings:
     global _settings
     if _settings is None:

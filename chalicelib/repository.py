@@ -38,7 +38,7 @@ def find_show(con, show_id: uuid.UUID) -> Optional[Show]:
 def show_has_started(con, show_id: uuid.UUID) -> Optional[bool]:
     """True or False for a show that exists, None for one that doesn't."""
     rows = con.run(QUERIES["find_show_start"], show_id=show_id)
-    return rows[0][1] if rows else None
+    return rows[0][0] if rows else None
 
 
 def insert_show(con, show_id: uuid.UUID, name: str, start_time: datetime, rows: int, seats_per_row: int) -> Show:

@@ -5,7 +5,7 @@ import hmac
 import json
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import List, Optional, Sequence
 
 from . import db, repository
@@ -191,5 +191,5 @@ def cancel_booking(booking_id: uuid.UUID, token: str) -> Booking:
         booking = _authorised_booking(con, booking_id, token, for_update=True)
         if booking.status == CONFIRMED:
             repository.cancel_booking(con, booking_id)
-            booking = repository.find_booking(con, booking_id)
+            booking = replace(booking, status=CANCELLED)
         return booking

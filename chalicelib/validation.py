@@ -49,8 +49,7 @@ def _has_control_characters(text: str) -> bool:
 def parse_json_object(raw_body: Optional[bytes]) -> dict:
     if raw_body is None or raw_body == b"":
         raise ValidationError("The request body must be a JSON object.")
-    if len(raw_body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge()
+    check_body_size(raw_body)
     try:
         body = json.loads(raw_body.decode("utf-8"))
     except UnicodeDecodeError:

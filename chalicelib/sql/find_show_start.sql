@@ -1,1 +1,1 @@
-SELECT start_time, start_time <= now() AS started FROM shows WHERE id = :show_id
+SELECT start_time <= now() AS started FROM shows WHERE id = :show_id
