@@ -94,7 +94,22 @@ class PrivateDirectory:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-class PrivatePostgres:
+class _Service:
+    """A server run as a context manager: `start()` on entry, `stop()` on exit; a start that
+    fails half-way is stopped too, so nothing is left running or on disk."""
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+class PrivatePostgres(_Service):
     """`with PrivatePostgres(max_connections=100) as server: server.url("postgres")`."""
 
     def __init__(self, max_connections: int = 100, bin_dir: Optional[Path] = None):
@@ -144,18 +159,8 @@ class PrivatePostgres:
         self.directory.remove()
         self.directory = None
 
-    def __enter__(self) -> "PrivatePostgres":
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
 
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-
-class PgBouncer:
+class PgBouncer(_Service):
     """pgbouncer in transaction pooling mode in front of 127.0.0.1:`server_port`."""
 
     def __init__(self, server_port: int, pool_size: int = 20, max_client_conn: int = 1000,
@@ -230,13 +235,3 @@ class PgBouncer:
         if self.directory is not None:
             self.directory.remove()
             self.directory = None
-
-    def __enter__(self) -> "PgBouncer":
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
