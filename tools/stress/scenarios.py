@@ -63,6 +63,22 @@ def describe_other(answer: Answer) -> str:
     return f"{answer.status} {answer.error_code or ''}".strip()
 
 
+def _tally(answer: Answer, asked: Sequence[str], counts: Counter, others: Counter, booked: str) -> bool:
+    """Counts one booking answer under `booked` (201), "refused" (a proper Seat unavailable),
+    "throttled" (429) or "other" (also tallied by kind in `others`); True when it booked."""
+    if answer.status == 201 and isinstance(answer.body, dict):
+        counts[booked] += 1
+        return True
+    if is_seat_unavailable(answer, asked):
+        counts["refused"] += 1
+    elif answer.status == 429:
+        counts["throttled"] += 1
+    else:
+        counts["other"] += 1
+        others[describe_other(answer)] += 1
+    return False
+
+
 def _verify(target: Target, show_id: str, database_url: Optional[str]) -> tuple:
     """(API view, SQL view or None, violations found while reading)."""
     api = evidence.api_view(target, show_id)
@@ -130,20 +146,11 @@ def race(target: Target, show_id: str, seat_id: Optional[str], requests: int, da
     wall = time.monotonic() - began
     bar.finish()
 
-    counts = Counter()
-    others = Counter()
+    counts, others = Counter(), Counter()
     winners = []
     for answer in answers:
-        if answer.status == 201 and isinstance(answer.body, dict):
-            counts["succeeded"] += 1
+        if _tally(answer, [seat_id], counts, others, "succeeded"):
             winners.append(answer.body)
-        elif is_seat_unavailable(answer, [seat_id]):
-            counts["refused"] += 1
-        elif answer.status == 429:
-            counts["throttled"] += 1
-        else:
-            counts["other"] += 1
-            others[describe_other(answer)] += 1
 
     api, sql, violations = _verify(target, show_id, database_url)
     read_back = evidence.read_bookings(target, [(str(body.get("id")), body.get("bookingToken", ""))
@@ -278,17 +285,9 @@ def flash_sale(target: Target, show_id: str, users: int, seats_per_user: int, da
     tokens = []
     for attempt in attempts:
         answer = attempt.answer
-        if answer.status == 201 and isinstance(answer.body, dict):
-            counts["confirmed"] += 1
+        if _tally(answer, attempt.seats, counts, others, "confirmed"):
             sold.append(answer.body)
             tokens.append((str(answer.body.get("id")), answer.body.get("bookingToken", "")))
-        elif is_seat_unavailable(answer, attempt.seats):
-            counts["refused"] += 1
-        elif answer.status == 429:
-            counts["throttled"] += 1
-        else:
-            counts["other"] += 1
-            others[describe_other(answer)] += 1
     bad_reads = [read for read in reads if read.status not in (200, 304)]
     for read in bad_reads:
         if read.status == 429:
