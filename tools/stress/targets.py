@@ -301,6 +301,16 @@ class HttpTarget(Target):
         return HttpClient(self)
 
 
+class EventClient(Client):
+    """A client of a target that takes API Gateway proxy events (containers, the deployed function)."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def call(self, request: Request) -> Answer:
+        return self.target.invoke(api_gateway_event(request))
+
+
 # --- simulated Lambda containers ---------------------------------------------------------
 
 def _invoke(handler, event: dict, timeout_s: float) -> Answer:
@@ -344,14 +354,6 @@ def _container_main(connection, barrier, timeout_s: float) -> None:
         db.close()
 
 
-class ContainerClient(Client):
-    def __init__(self, target: "ContainersTarget"):
-        self.target = target
-
-    def call(self, request: Request) -> Answer:
-        return self.target.invoke(api_gateway_event(request))
-
-
 class ContainersTarget(Target):
     """N forked processes. Requests go to whichever container is idle, one at a time each,
     as Lambda routes them; a burst gives each container its share behind one barrier."""
@@ -386,7 +388,7 @@ class ContainersTarget(Target):
             raise
 
     def client(self) -> Client:
-        return ContainerClient(self)
+        return EventClient(self)
 
     def _exchange(self, index: int, job, count: int, wait: float) -> List[Answer]:
         connection = self.connections[index]
@@ -445,14 +447,6 @@ class ContainersTarget(Target):
 
 # --- the deployed function ---------------------------------------------------------------
 
-class LambdaClient(Client):
-    def __init__(self, target: "LambdaTarget"):
-        self.target = target
-
-    def call(self, request: Request) -> Answer:
-        return self.target.invoke(api_gateway_event(request))
-
-
 class LambdaTarget(Target):
     """The deployed API handler through boto3; one shared client (boto3 clients are
     thread-safe), its pool as large as the widest burst, and no automatic retries: a retried
@@ -472,7 +466,7 @@ class LambdaTarget(Target):
         self.lambda_client = lambda_client
 
     def client(self) -> Client:
-        return LambdaClient(self)
+        return EventClient(self)
 
     def invoke(self, event: dict) -> Answer:
         from botocore.exceptions import BotoCoreError, ClientError
