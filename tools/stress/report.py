@@ -55,11 +55,6 @@ class Progress:
                 self.drawn_at = now
                 self._draw()
 
-    def set(self, done: int) -> None:
-        with self.lock:
-            self.done = done
-        self.advance(0)
-
     def _draw(self) -> None:
         width = 30
         filled = min(width, int(width * self.done / self.total))
