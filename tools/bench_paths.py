@@ -16,7 +16,6 @@ import statistics
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Callable, Dict, List, Sequence
 
 import pg8000.native
@@ -24,14 +23,10 @@ import pg8000.native
 from chalicelib import db, services
 from chalicelib.config import DatabaseSettings
 from chalicelib.errors import SeatUnavailable
+from chalicelib.queries import QUERIES
 from chalicelib.validation import BookingRequest
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "chalicelib" / "sql"
 USER_ID = "bench"
-
-
-def load_sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text()
 
 
 def begin_statement(settings: DatabaseSettings) -> str:
@@ -57,7 +52,7 @@ class SqlPath:
     def __init__(self, settings: DatabaseSettings):
         self.con = raw_connection(settings, "modex-bench-sql")
         self.begin = begin_statement(settings)
-        self.statements = {name: load_sql(name) for name in
+        self.statements = {name: QUERIES[name] for name in
                            ("insert_booking", "insert_booking_seats", "claim_seats", "insert_booking_token")}
 
     def book(self, show_id: uuid.UUID, seat_id: int) -> int:

@@ -25,6 +25,7 @@ from typing import Callable, Dict, List, Sequence
 from pg8000.exceptions import DatabaseError
 
 from chalicelib.config import DatabaseSettings
+from chalicelib.db import sqlstate
 
 STRATEGIES = ("unique", "row-lock", "cas")
 
@@ -79,17 +80,17 @@ def _attempt(con, sql: Dict[str, str], strategy: str, show_id: str, seat_ids: Li
         return "ok" if won else "taken"
     except DatabaseError as error:
         con.run("ROLLBACK")
-        state = error.args[0].get("C") if error.args and isinstance(error.args[0], dict) else None
-        return state or type(error).__name__
+        return sqlstate(error) or type(error).__name__
 
 
 def _worker(settings: DatabaseSettings, inbox, outbox) -> None:
     """A client process: one connection, then attempts as the parent sends them."""
-    from tools.bench_paths import begin_statement, load_sql, raw_connection
+    from chalicelib.queries import QUERIES
+    from tools.bench_paths import begin_statement, raw_connection
 
     con = raw_connection(settings, "modex-bench-client")
-    sql = {"begin": begin_statement(settings), "insert_booking": load_sql("insert_booking"),
-           "claim_seats": load_sql("claim_seats")}
+    sql = {"begin": begin_statement(settings), "insert_booking": QUERIES["insert_booking"],
+           "claim_seats": QUERIES["claim_seats"]}
     try:
         while True:
             try:
