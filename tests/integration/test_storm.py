@@ -15,6 +15,7 @@ from tools.privatepg import PGBOUNCER
 
 CONTAINERS = 120
 MAX_CONNECTIONS = 30
+POOL_SIZE = 10
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def storm_results():
         pytest.skip("pgbouncer is not installed (apt-get install -y pgbouncer)")
     from tools import storm
 
-    results = storm.storm(containers=CONTAINERS, max_connections=MAX_CONNECTIONS, processes=3, pool_size=10,
+    results = storm.storm(containers=CONTAINERS, max_connections=MAX_CONNECTIONS, processes=3, pool_size=POOL_SIZE,
                           timeout_s=90, progress=lambda message: None)
     return {result.mode: result for result in results}
 
@@ -50,7 +51,9 @@ def test_pgbouncer_storm_has_no_errors(storm_results):
     assert pooled.count(201) == seats
     assert pooled.count(409) == CONTAINERS - seats
     assert set(pooled.checks.values()) == {0}, pooled.checks
-    assert pooled.server_connections_peak <= MAX_CONNECTIONS
+    # The server cannot exceed max_connections whatever happens: the pooling shows in pgbouncer's
+    # pool plus the storm's own watcher connection being all the server ever saw.
+    assert pooled.server_connections_peak <= POOL_SIZE + 1
     assert pooled.problems() == []
 
 
