@@ -1,7 +1,7 @@
 // The controller: routes (?show=<id>, ?view=bookings), the booking flow, the live seat map.
 
 import * as api from "./api.js";
-import { Store, describeSeats, userIdProblem } from "./state.js";
+import { MAX_SEATS, Store, describeSeats, userIdProblem } from "./state.js";
 import { View } from "./view.js";
 
 const POLL_MS = 2000;
@@ -133,7 +133,7 @@ document.addEventListener("visibilitychange", () => {
 view.bindSeatToggle((seatId) => {
   const outcome = store.toggleSeat(seatId);
   if (outcome === "full") {
-    view.showAlert(`You can book up to 10 seats at a time.`, "Deselect a seat to pick another.");
+    view.showAlert(`You can book up to ${MAX_SEATS} seats at a time.`, "Deselect a seat to pick another.");
   } else if (outcome === "selected" || outcome === "deselected") {
     view.clearShowMessages();
   }

@@ -408,13 +408,13 @@ export class View {
     }
     const booking = detail.booking;
     const status = booking.status.toLowerCase();
+    const seatsText = describeSeats(booking.seats);
     item.classList.add(`booking-${status}`);
     item.append(
-      el("p", { class: "booking-seats", text: describeSeats(booking.seats) }),
+      el("p", { class: "booking-seats", text: seatsText }),
       el("p", { class: "booking-meta" },
         el("span", { class: `badge badge-${status}`, text: status === "confirmed" ? "Confirmed" : status === "cancelled" ? "Cancelled" : "Not booked" }),
         " Booked as ", el("span", { text: booking.userId }), " · ref ", el("code", { text: booking.id.slice(0, 8) })));
-    const seatsText = describeSeats(booking.seats);
     if (booking.status === "CONFIRMED") {
       const cancel = el("button", { type: "button", class: "danger", "aria-label": `Cancel booking: ${name}, ${seatsText}`,
                                     text: detail.cancelling ? "Cancelling…" : "Cancel booking" });
