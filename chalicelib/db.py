@@ -138,15 +138,18 @@ def _is_connection_lost(exc: BaseException) -> bool:
     return isinstance(exc, (InterfaceError, OSError))
 
 
-def _begin(con: pg8000.native.Connection) -> None:
-    db = settings()
-    # One round trip, simple query protocol; SET LOCAL ends with the transaction, so no
-    # setting leaks to another client behind a pooler.
-    con.run(
+def begin_statement(db: config.DatabaseSettings) -> str:
+    """Opens a transaction with its timeouts in one round trip (simple query protocol).
+    SET LOCAL ends with the transaction, so no setting leaks to another client behind a pooler."""
+    return (
         "START TRANSACTION; "
         f"SET LOCAL statement_timeout = {int(db.statement_timeout_ms)}; "
         f"SET LOCAL lock_timeout = {int(db.lock_timeout_ms)}"
     )
+
+
+def _begin(con: pg8000.native.Connection) -> None:
+    con.run(begin_statement(settings()))
 
 
 @contextmanager

@@ -29,12 +29,6 @@ from chalicelib.validation import BookingRequest
 USER_ID = "bench"
 
 
-def begin_statement(settings: DatabaseSettings) -> str:
-    """What chalicelib.db sends to open a transaction: one simple-query round trip."""
-    return (f"START TRANSACTION; SET LOCAL statement_timeout = {int(settings.statement_timeout_ms)}; "
-            f"SET LOCAL lock_timeout = {int(settings.lock_timeout_ms)}")
-
-
 def raw_connection(settings: DatabaseSettings, application_name: str = "modex-bench") -> pg8000.native.Connection:
     """A plain pg8000.native connection (no chalicelib.db), for the baseline and the workers."""
     return pg8000.native.Connection(
@@ -51,7 +45,7 @@ class SqlPath:
 
     def __init__(self, settings: DatabaseSettings):
         self.con = raw_connection(settings, "modex-bench-sql")
-        self.begin = begin_statement(settings)
+        self.begin = db.begin_statement(settings)
         self.statements = {name: QUERIES[name] for name in
                            ("insert_booking", "insert_booking_seats", "claim_seats", "insert_booking_token")}
 

@@ -86,7 +86,8 @@ def _attempt(con, sql: Dict[str, str], strategy: str, show_id: str, seat_ids: Li
 def _worker(settings: DatabaseSettings, inbox, outbox) -> None:
     """A client process: one connection, then attempts as the parent sends them."""
     from chalicelib.queries import QUERIES
-    from tools.bench_paths import begin_statement, raw_connection
+    from chalicelib.db import begin_statement
+    from tools.bench_paths import raw_connection
 
     con = raw_connection(settings, "modex-bench-client")
     sql = {"begin": begin_statement(settings), "insert_booking": QUERIES["insert_booking"],
