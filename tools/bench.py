@@ -55,7 +55,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--import-repeats", type=int, default=10)
     parser.add_argument("--skip", action="append", default=[],
                         choices=["race", "strategies", "coldstart", "package"], help="leave a part out")
-    parser.add_argument("--plot", default=str(DEFAULT_PLOT), help="PNG to write ('none' for no plot)")
+    parser.add_argument("--plot", help=f"PNG to write (default {DEFAULT_PLOT.relative_to(ROOT)}, none with --quick; "
+                                        "'none' for no plot)")
     parser.add_argument("--json", help="also write every figure to this JSON file")
     parser.add_argument("--quick", action="store_true", help="small numbers everywhere: a smoke run")
     args = parser.parse_args(argv)
@@ -64,6 +65,9 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         args.clients, args.attempts, args.import_repeats = "1,4", min(args.attempts, 200), 3
         args.strategy_repeats = 1
         args.skip = list(set(args.skip) | {"package"})
+    if args.plot is None:
+        # A smoke run's figures must not replace the documented plot.
+        args.plot = "none" if args.quick else str(DEFAULT_PLOT)
     args.client_counts = sorted({int(count) for count in args.clients.split(",") if count.strip()})
     if args.bookings < args.rounds or args.rounds < 1 or min(args.client_counts) < 1:
         parser.error("need bookings >= rounds >= 1 and client counts >= 1")
