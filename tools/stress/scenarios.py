@@ -110,6 +110,14 @@ def _invariant_rows(violations: List[str], sql) -> list:
     return [(f"invariant ({where})", "holds" if not violations else f"VIOLATED ({len(violations)})")]
 
 
+def _report_text(title, rows, violations, ok: bool) -> str:
+    """The summary table, the violations if any, and the verdict line."""
+    text = report.table(title, rows)
+    if violations:
+        text += "\n" + _violation_lines(violations)
+    return text + f"\nresult: {'PASS' if ok else 'FAIL'}"
+
+
 def _violation_lines(violations: List[str], limit: int = 20) -> str:
     lines = [f"  - {violation}" for violation in violations[:limit]]
     if len(violations) > limit:
@@ -179,10 +187,7 @@ def race(target: Target, show_id: str, seat_id: Optional[str], requests: int, da
         ("winner", ", ".join(f"booking {body.get('id')}" for body in winners) or "none"),
         *_invariant_rows(violations, sql),
     ]
-    text = report.table(title, rows)
-    if violations:
-        text += "\n" + _violation_lines(violations)
-    text += f"\nresult: {'PASS' if ok else 'FAIL'}"
+    text = _report_text(title, rows, violations, ok)
     summary = {
         "scenario": "race", "target": target.name, "runId": run_id, "showId": show_id, "seatId": seat_id,
         "requests": requests,
@@ -331,10 +336,7 @@ def flash_sale(target: Target, show_id: str, users: int, seats_per_user: int, da
         *([("users still running", hung)] if hung else []),
         *_invariant_rows(violations, sql),
     ]
-    text = report.table(title, rows)
-    if violations:
-        text += "\n" + _violation_lines(violations)
-    text += f"\nresult: {'PASS' if ok else 'FAIL'}"
+    text = _report_text(title, rows, violations, ok)
     summary = {
         "scenario": "flash-sale", "target": target.name, "runId": run_id, "showId": show_id, "seed": seed,
         "users": users, "seatsPerUser": seats_per_user, "totalSeats": total_seats,
