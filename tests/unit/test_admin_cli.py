@@ -44,21 +44,17 @@ def test_remote_create_show_prints_the_show(lambda_client, capsys):
     stubber.assert_no_pending_responses()
 
 
-def test_remote_validation_error_is_one_line_and_exit_2(lambda_client, capsys):
+@pytest.mark.parametrize("error_type, message, exit_code", [
+    ("VALIDATION_ERROR", "startTime must lie in the future.", 2),  # bad input, as locally
+    ("Runtime.ExitError", "boom", 1),  # the function itself failed
+])
+def test_remote_errors_are_one_line(lambda_client, capsys, error_type, message, exit_code):
     client, stubber = lambda_client
-    error = {"errorType": "VALIDATION_ERROR", "errorMessage": "startTime must lie in the future."}
+    error = {"errorType": error_type, "errorMessage": message}
     stubber.add_response("invoke", {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": payload(error)},
                          expected_invoke())
-    assert admin.main(ARGS, lambda_client=client) == 2
-    assert capsys.readouterr().err == "error: startTime must lie in the future.\n"
-
-
-def test_other_remote_failures_exit_1(lambda_client, capsys):
-    client, stubber = lambda_client
-    error = {"errorType": "Runtime.ExitError", "errorMessage": "boom"}
-    stubber.add_response("invoke", {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": payload(error)},
-                         expected_invoke())
-    assert admin.main(ARGS, lambda_client=client) == 1
+    assert admin.main(ARGS, lambda_client=client) == exit_code
+    assert capsys.readouterr().err == f"error: {message}\n"
 
 
 @pytest.mark.parametrize("argv", [["create-show"], ARGS[:-2] + ["--rows", "many"], ["nope"]])
