@@ -92,26 +92,32 @@ def drop_database(url: str, name: str) -> None:
 
 
 @contextmanager
-def fresh_database(prefix: str, data_dir: Path = DATA_DIR):
-    """A new, migrated database `<prefix>_<random>` on DATABASE_URL's server (or the embedded
-    one in `data_dir`), exported as DATABASE_URL while in use, then dropped.
-
-    Each test run and each benchmark gets its own, so runs never see each other's rows."""
+def database_on(admin_url: str, prefix: str):
+    """A new, migrated database `<prefix>_<random>` on the server of `admin_url`, exported as
+    DATABASE_URL while in use, then dropped and the previous DATABASE_URL restored."""
     from chalicelib import schema
 
     previous = os.environ.get("DATABASE_URL")
-    with server_url(data_dir) as admin_url:
-        name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
-        url = create_database(admin_url, name)
-        os.environ["DATABASE_URL"] = url
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    url = create_database(admin_url, name)
+    os.environ["DATABASE_URL"] = url
+    db.configure(None)
+    try:
+        schema.migrate()
+        yield url
+    finally:
         db.configure(None)
-        try:
-            schema.migrate()
-            yield url
-        finally:
-            db.configure(None)
-            drop_database(admin_url, name)
-            if previous is None:
-                os.environ.pop("DATABASE_URL", None)
-            else:
-                os.environ["DATABASE_URL"] = previous
+        drop_database(admin_url, name)
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+
+
+@contextmanager
+def fresh_database(prefix: str, data_dir: Path = DATA_DIR):
+    """`database_on` DATABASE_URL's server, or on the embedded one in `data_dir`.
+
+    Each test run and each benchmark gets its own, so runs never see each other's rows."""
+    with server_url(data_dir) as admin_url, database_on(admin_url, prefix) as url:
+        yield url

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, List, Optional
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_MARKER = "storm-report: "
@@ -284,34 +285,23 @@ def storm(containers: int = 300, max_connections: int = 100, processes: int = 4,
           timeout_s: float = 60.0, connect_timeout_s: float = 5.0, modes=("direct", "pgbouncer"),
           progress=None) -> List[ModeResult]:
     """Starts the private server (and pgbouncer), runs each mode, returns their results."""
-    from chalicelib import db, schema
     from tools import localdb
     from tools.privatepg import PgBouncer, PrivatePostgres
 
     progress = progress or (lambda message: print(f"storm: {message}", file=sys.stderr, flush=True))
-    previous = os.environ.get("DATABASE_URL")
     results = []
     with PrivatePostgres(max_connections=max_connections) as server:
         progress(f"{server.version()} on 127.0.0.1:{server.port}, max_connections={max_connections}")
-        url = localdb.create_database(server.url("postgres"), "modex_storm")
-        os.environ["DATABASE_URL"] = url
-        try:
-            db.configure(None)
-            schema.migrate()
+        with localdb.database_on(server.url("postgres"), "modex_storm") as url:
             if "direct" in modes:
                 results.append(run_mode("direct", url, url, containers, processes, timeout_s, connect_timeout_s,
                                         progress))
             if "pgbouncer" in modes:
                 with PgBouncer(server.port, pool_size=pool_size, max_client_conn=max(1000, containers + 100)) as bouncer:
                     progress(f"pgbouncer on 127.0.0.1:{bouncer.port}, transaction pooling, pool_size={pool_size}")
-                    results.append(run_mode("pgbouncer", bouncer.url("modex_storm"), url, containers, processes,
+                    database = urlsplit(url).path.lstrip("/")
+                    results.append(run_mode("pgbouncer", bouncer.url(database), url, containers, processes,
                                             timeout_s, connect_timeout_s, progress))
-        finally:
-            db.configure(None)
-            if previous is None:
-                os.environ.pop("DATABASE_URL", None)
-            else:
-                os.environ["DATABASE_URL"] = previous
     return results
 
 
