@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 ## run: embedded PostgreSQL (or DATABASE_URL), migrations, demo show, http://127.0.0.1:$(PORT)/
 run: $(VENV)/.installed
-	PORT=$(PORT) $(PY) -m tools.run
+	PORT=$(PORT) $(PY) -m tools.local.run
 
 ## test: the whole suite against a fresh database (DATABASE_URL's server, or embedded)
 test: $(VENV)/.installed

@@ -1,5 +1,6 @@
 """Shared fixtures. Each test run creates its own database (on DATABASE_URL's server, or an
 embedded one) and drops it at the end, so runs never see each other's rows."""
+import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -8,7 +9,8 @@ import pytest
 from chalicelib import db, services
 from chalicelib.config import parse_database_url
 from chalicelib.validation import ShowRequest
-from tools import localdb
+from tools.local import localdb
+from tools.local.serve import make_server
 
 
 # Not under pytest's tmp_path: a newer pytest session deletes all but the three newest of
@@ -51,3 +53,16 @@ def show(make_show):
 def seat_ids(show):
     """The show's seat ids (ints), in seat-map order."""
     return [int(seat["id"]) for seat in services.seat_map(show.id).body["seats"]]
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url):
+    """Base URL of the running server, e.g. http://127.0.0.1:54321 (API under /api)."""
+    # 16 workers: enough to race, and leaves room under max_connections=100 for the
+    # 50-connection races that run while this session-wide server is up.
+    server = make_server(port=0, workers=16)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

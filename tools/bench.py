@@ -30,7 +30,8 @@ from typing import Dict, List, Optional
 from chalicelib import services
 from chalicelib.config import parse_database_url
 from chalicelib.validation import ShowRequest
-from tools import bench_coldstart, bench_paths, bench_strategies, localdb
+from tools import bench_coldstart, bench_paths, bench_strategies
+from tools.local import localdb
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PLOT = ROOT / "docs" / "performance.png"

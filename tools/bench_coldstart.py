@@ -68,7 +68,7 @@ def import_offenders(top: int = 8, repeats: int = 3) -> List[Tuple[str, float]]:
 def package_size() -> dict:
     """Size of the `chalice package` zip, built offline from the wheelhouse; or why not."""
     try:
-        from tools import deploy
+        from tools.admin import deploy
     except Exception as error:  # the infra helper's module is not there or broken
         return {"zip_bytes": None, "reason": f"tools.deploy unavailable: {error}"}
     try:

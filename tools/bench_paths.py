@@ -151,7 +151,7 @@ class HttpPath:
     name = "http"
 
     def __init__(self):
-        from tools.serve import make_server
+        from tools.local.serve import make_server
 
         self.server = make_server(port=0)
         self.thread = threading.Thread(target=self.server.serve_forever, name="bench-http", daemon=True)

@@ -46,7 +46,7 @@ def _worker(job: dict) -> None:
     from app import app
     from chalicelib import db
     from tools.bench_paths import LambdaContext, booking_body, rest_proxy_event
-    from tools.serve import thread_local_requests
+    from tools.local.serve import thread_local_requests
 
     thread_local_requests(app)  # many containers share this interpreter: one request per thread
     db.configure(None)
@@ -285,8 +285,8 @@ def storm(containers: int = 300, max_connections: int = 100, processes: int = 4,
           timeout_s: float = 60.0, connect_timeout_s: float = 5.0, modes=("direct", "pgbouncer"),
           progress=None) -> List[ModeResult]:
     """Starts the private server (and pgbouncer), runs each mode, returns their results."""
-    from tools import localdb
-    from tools.privatepg import PgBouncer, PrivatePostgres
+    from tools.local import localdb
+    from tools.local.privatepg import PgBouncer, PrivatePostgres
 
     progress = progress or (lambda message: print(f"storm: {message}", file=sys.stderr, flush=True))
     results = []

@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 
 from chalicelib import services
-from tests.e2e.conftest import http
+from tests.support.http import http
 
 RACERS = 50
 

@@ -10,7 +10,7 @@ from chalicelib import db, repository, services
 from chalicelib.errors import (Forbidden, IdempotencyKeyReused, NotFound, SeatUnavailable, ShowStarted,
                                Unavailable, ValidationError)
 from chalicelib.validation import BookingRequest
-from tests.integration.race import race_threads
+from tests.support.race import race_threads
 
 
 def request(user, *seat_ids):

@@ -6,7 +6,7 @@ import secrets
 import pytest
 
 from chalicelib import db, schema
-from tools import localdb
+from tools.local import localdb
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib import services
 from chalicelib.validation import BookingRequest
-from tests.integration.race import race_processes, race_threads
+from tests.support.race import race_processes, race_threads
 
 RACERS = 50
 

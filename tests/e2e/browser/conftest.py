@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import http
+from tests.support.http import http
 
 ROOT = Path(__file__).resolve().parents[3]
 RESULTS_DIR = ROOT / "test-results"

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from chalicelib import db, schema, services
 from chalicelib.validation import ShowRequest
-from tools import localdb
-from tools.serve import make_server
+from tools.local import localdb
+from tools.local.serve import make_server
 
 DEMO_SHOW = dict(name="Modex Demo Night", rows=8, seats_per_row=12)
 

@@ -44,7 +44,7 @@ class AdminError(Exception):
 def create_show_locally(event: dict) -> dict:
     from chalicelib import db, schema, services, validation
     from chalicelib.errors import ModexError
-    from tools import localdb
+    from tools.local import localdb
 
     try:
         request = validation.show_request(event)
@@ -91,6 +91,3 @@ def main(argv=None, lambda_client=None) -> int:
     print(json.dumps(show, indent=2))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

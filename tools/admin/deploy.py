@@ -1,10 +1,10 @@
 """Package, deploy and tear down Modex on AWS with CloudFormation.
 
-    python -m tools.deploy wheelhouse               # Linux wheels for the Lambda package (needs PyPI)
-    python -m tools.deploy package --stage dev      # build/dev/sam.yaml + deployment.zip, offline
-    python -m tools.deploy deploy  --stage dev      # network, app, migrate, frontend, invalidate
-    python -m tools.deploy outputs --stage dev      # the deployed stage's outputs as JSON
-    python -m tools.deploy destroy --stage dev      # everything but the database's final snapshot
+    python -m tools.admin.deploy wheelhouse               # Linux wheels for the Lambda package (needs PyPI)
+    python -m tools.admin.deploy package --stage dev      # build/dev/sam.yaml + deployment.zip, offline
+    python -m tools.admin.deploy deploy  --stage dev      # network, app, migrate, frontend, invalidate
+    python -m tools.admin.deploy outputs --stage dev      # the deployed stage's outputs as JSON
+    python -m tools.admin.deploy destroy --stage dev      # everything but the database's final snapshot
 
 Three stacks per stage (docs/deploy.md explains the split):
   modex-<stage>-network   infra/network-database.yaml: VPC, Secrets Manager endpoint, RDS, proxy
@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"
 BUILD = ROOT / "build"
 WHEELHOUSE = BUILD / "wheelhouse"
@@ -588,7 +588,7 @@ def destroy(stage: str, region: str = None, disable_deletion_protection: bool = 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.deploy", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.admin.deploy", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("wheelhouse", help="download Linux wheels of requirements.txt into build/wheelhouse")
     for name in ("package", "deploy", "outputs", "destroy"):

@@ -13,8 +13,8 @@ import zipfile
 
 import pytest
 
-from tests.unit.cfn import ROOT, cfn_lint, load_template
-from tools import deploy
+from tests.support.cfn import ROOT, cfn_lint, load_template
+from tools.admin import deploy
 
 STAND_IN_APP = '''
 from chalice import Chalice

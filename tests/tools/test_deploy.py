@@ -7,7 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tools import deploy
+from tools.admin import deploy
 
 REGION = "us-east-1"
 

@@ -13,7 +13,7 @@ import pg8000.native
 from chalicelib import db
 from chalicelib.config import parse_database_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / ".data" / "postgres"
 
 

@@ -1,25 +1,7 @@
-"""A real local server (tools/serve.py) on a free 127.0.0.1 port, against this run's database."""
+"""A plain HTTP client for tests: answers as values, 4xx and 5xx included."""
 import json
-import threading
 import urllib.error
 import urllib.request
-
-import pytest
-
-from tools.serve import make_server
-
-
-@pytest.fixture(scope="session")
-def live_server(database_url):
-    """Base URL of the running server, e.g. http://127.0.0.1:54321 (API under /api)."""
-    # 16 workers: enough to race, and leaves room under max_connections=100 for the
-    # 50-connection races that run while this session-wide server is up.
-    server = make_server(port=0, workers=16)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def http(method, url, body=None, headers=None, timeout=30):

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.unit.cfn import INFRA, ROOT, cfn_lint, load_template
+from tests.support.cfn import INFRA, ROOT, cfn_lint, load_template
 
 STANDALONE = ["network-database.yaml", "frontend.yaml"]  # chalice-merge.yaml: see test_package.py
 

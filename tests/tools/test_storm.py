@@ -11,7 +11,7 @@ import pg8000.native
 import pytest
 from chalice.test import Client
 
-from tools.privatepg import PGBOUNCER
+from tools.local.privatepg import PGBOUNCER
 
 CONTAINERS = 120
 MAX_CONNECTIONS = 30

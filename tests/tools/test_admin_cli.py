@@ -7,7 +7,7 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from tools import admin
+from tools.admin import cli as admin
 
 ARGS = ["create-show", "--name", "Gala", "--start", "2031-01-01T20:00:00Z", "--rows", "2", "--seats-per-row", "3",
         "--function-name", "modex-prod-create_show"]

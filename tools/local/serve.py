@@ -22,7 +22,7 @@ from chalice.local import LocalGateway, LocalGatewayException
 
 from chalicelib.validation import MAX_BODY_BYTES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FRONTEND_DIR = ROOT / "frontend"
 API_PREFIX = "/api"
 # Like a stage's reserved concurrency: at most this many requests (and database

@@ -1,0 +1,1 @@
+"""Tests of the tooling around the product: admin CLI, deployment, the stress tool, the storm."""

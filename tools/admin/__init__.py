@@ -1,0 +1,1 @@
+"""Operations: the admin CLI (`python -m tools.admin create-show`) and deployment to AWS."""
