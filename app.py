@@ -10,6 +10,23 @@ from chalicelib.errors import MethodNotAllowed, ModexError, UnsupportedMediaType
 app = Chalice(app_name="modex")
 app.log.setLevel(logging.INFO)
 
+# Domain outcome -> HTTP, in one place: error code -> (status, extra headers).
+HTTP_ANSWERS = {
+    "VALIDATION_ERROR": (400, {}),
+    "UNAUTHORIZED": (401, {}),
+    "FORBIDDEN": (403, {}),
+    "NOT_FOUND": (404, {}),
+    "METHOD_NOT_ALLOWED": (405, {}),
+    "SEAT_UNAVAILABLE": (409, {}),
+    "SHOW_STARTED": (409, {}),
+    "PAYLOAD_TOO_LARGE": (413, {}),
+    "UNSUPPORTED_MEDIA_TYPE": (415, {}),
+    "IDEMPOTENCY_KEY_REUSED": (422, {}),
+    "UNAVAILABLE": (503, {"Retry-After": "1"}),
+}
+CREATED = 201
+NOT_MODIFIED = 304
+
 # Chalice's own refusals, reshaped into the contract's {"error", "message"}.
 CHALICE_ERRORS = {
     "MethodNotAllowedError": ("METHOD_NOT_ALLOWED", MethodNotAllowed.default_message),
@@ -21,8 +38,8 @@ CHALICE_ERRORS = {
 
 
 def error_response(error: ModexError) -> Response:
-    headers = {"Retry-After": "1"} if error.status == 503 else {}
-    return Response(body=error.body(), status_code=error.status, headers=headers)
+    status, headers = HTTP_ANSWERS[error.code]
+    return Response(body=error.body(), status_code=status, headers=dict(headers))
 
 
 @app.middleware("http")
@@ -46,11 +63,12 @@ def api_route(path, **options):
                 validation.check_body_size(app.current_request.raw_body)
                 return view(**params)
             except ModexError as error:
-                if error.status >= 500:
+                response = error_response(error)
+                if response.status_code >= 500:
                     context = app.lambda_context
                     app.log.warning("%s %s (request %s)", error.code, error.__cause__ or error.message,
                                     getattr(context, "aws_request_id", "-"))
-                return error_response(error)
+                return response
 
         return app.route(path, **options)(handler)
 
@@ -70,10 +88,11 @@ def get_show(show_id):
 @api_route("/shows/{show_id}/seats")
 def get_seat_map(show_id):
     seat_map = services.seat_map(validation.show_id(show_id))
-    headers = {"ETag": seat_map.etag, "Cache-Control": "no-cache"}
-    if validation.etag_matches(app.current_request.headers.get("if-none-match"), seat_map.etag):
-        return Response(body="", status_code=304, headers=headers)
-    return Response(body=seat_map.body, headers=headers)
+    etag = f'"{seat_map.version}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if validation.etag_matches(app.current_request.headers.get("if-none-match"), etag):
+        return Response(body="", status_code=NOT_MODIFIED, headers=headers)
+    return Response(body=seat_map.to_json(), headers=headers)
 
 
 @api_route("/shows/{show_id}/bookings", methods=["POST"])
@@ -82,7 +101,7 @@ def book_seats(show_id):
     show = validation.show_id(show_id)
     booking = validation.booking_request(request.raw_body)
     key = validation.idempotency_key(request.headers.get("idempotency-key"))
-    return Response(body=services.book_seats(show, booking, key), status_code=201)
+    return Response(body=services.book_seats(show, booking, key).to_json(), status_code=CREATED)
 
 
 @api_route("/bookings/{booking_id}")

@@ -1,10 +1,9 @@
-"""Domain errors. Each carries the contract's error code and the HTTP status it maps to;
-`app.py` turns them into responses in one place, and nothing below it knows about HTTP."""
+"""Domain errors. Each carries the contract's error code and a message; `app.py` maps codes to
+HTTP statuses in one table, and nothing here or below knows about HTTP."""
 
 
 class ModexError(Exception):
     code = "ERROR"
-    status = 400
     default_message = "The request could not be handled."
 
     def __init__(self, message=None):
@@ -17,30 +16,25 @@ class ModexError(Exception):
 
 class ValidationError(ModexError):
     code = "VALIDATION_ERROR"
-    status = 400
 
 
 class NotFound(ModexError):
     code = "NOT_FOUND"
-    status = 404
     default_message = "Not found."
 
 
 class Unauthorized(ModexError):
     code = "UNAUTHORIZED"
-    status = 401
     default_message = "A booking token is required: send Authorization: Bearer <bookingToken>."
 
 
 class Forbidden(ModexError):
     code = "FORBIDDEN"
-    status = 403
     default_message = "That booking token does not open this booking."
 
 
 class SeatUnavailable(ModexError):
     code = "SEAT_UNAVAILABLE"
-    status = 409
     default_message = "Seat unavailable"
 
     def __init__(self, seat_ids):
@@ -53,42 +47,36 @@ class SeatUnavailable(ModexError):
 
 class ShowStarted(ModexError):
     code = "SHOW_STARTED"
-    status = 409
     default_message = "This show has already started; it can no longer be booked."
 
 
 class IdempotencyKeyReused(ModexError):
     code = "IDEMPOTENCY_KEY_REUSED"
-    status = 422
     default_message = "This Idempotency-Key was already used with a different request."
 
 
 class Unavailable(ModexError):
     code = "UNAVAILABLE"
-    status = 503
     default_message = "The booking database cannot be reached right now; please try again."
 
 
 class MethodNotAllowed(ModexError):
     code = "METHOD_NOT_ALLOWED"
-    status = 405
     default_message = "This method is not allowed here."
 
 
 class PayloadTooLarge(ModexError):
     code = "PAYLOAD_TOO_LARGE"
-    status = 413
     default_message = "The request body is larger than 64 KiB."
 
 
 class UnsupportedMediaType(ModexError):
     code = "UNSUPPORTED_MEDIA_TYPE"
-    status = 415
     default_message = "Send the body as application/json."
 
 
 def as_lambda_error(error: ModexError) -> Exception:
     """The error an admin Lambda function raises: Lambda reports the exception's class name
     as `errorType`, so the class is named after the code (e.g. VALIDATION_ERROR)."""
-    error_type = type(error.code, (ModexError,), {"code": error.code, "status": error.status})
+    error_type = type(error.code, (ModexError,), {"code": error.code})
     return error_type(error.message)

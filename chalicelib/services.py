@@ -1,26 +1,21 @@
-"""Use cases. Each opens its own transaction(s) through `db` and talks SQL only through
-`repository`; the HTTP handlers, the admin function and the tools all call these."""
+"""Use cases. Each runs in one or more units of work (a transaction with its repository) and
+returns domain values or raises domain errors; the HTTP handlers, the admin function and the
+tools all call these. `uow` is the unit-of-work factory: the database by default, an in-memory
+fake in unit tests."""
 import hashlib
 import hmac
-import json
 import secrets
 import uuid
-from dataclasses import dataclass, replace
-from typing import List, Optional, Sequence
+from dataclasses import replace
+from typing import Callable, List, Optional, Sequence
 
-from . import db, repository
-from .errors import (Forbidden, IdempotencyKeyReused, NotFound, SeatUnavailable, ShowStarted,
-                     ValidationError)
-from .model import Booking, Show
+from .errors import Forbidden, IdempotencyKeyReused, NotFound, SeatUnavailable, ShowStarted, ValidationError
+from .model import Booking, BookingStatus, IssuedBooking, SeatMap, Show
+from .repository import IdempotencyRecord, Repository
+from .unit_of_work import UnitOfWork
 from .validation import BookingRequest, ShowRequest
 
-CONFIRMED, FAILED, CANCELLED = "CONFIRMED", "FAILED", "CANCELLED"
-
-
-@dataclass(frozen=True)
-class SeatMap:
-    body: dict
-    etag: str
+UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
 class _SeatsTaken(Exception):
@@ -39,157 +34,152 @@ def _hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def _mint_token(con, booking_id: uuid.UUID) -> str:
+def _issue(repository: Repository, booking: Booking) -> IssuedBooking:
     # 256 random bits; only the hash is stored, so a database leak opens no booking.
     token = secrets.token_urlsafe(32)
-    repository.insert_booking_token(con, booking_id, _hash_token(token))
-    return token
+    repository.insert_booking_token(booking.id, _hash_token(token))
+    return IssuedBooking(booking, token)
 
 
-def list_shows() -> List[Show]:
+def list_shows(uow: UnitOfWorkFactory = UnitOfWork) -> List[Show]:
     """All shows, soonest first, with the seats still available."""
-    with db.transaction() as con:
-        return repository.list_shows(con)
+    with uow() as work:
+        return work.repository.list_shows()
 
 
-def get_show(show_id: uuid.UUID) -> Show:
-    with db.transaction() as con:
-        show = repository.find_show(con, show_id)
+def get_show(show_id: uuid.UUID, uow: UnitOfWorkFactory = UnitOfWork) -> Show:
+    with uow() as work:
+        show = work.repository.find_show(show_id)
     if show is None:
         raise NotFound("No such show.")
     return show
 
 
-def seat_map(show_id: uuid.UUID) -> SeatMap:
-    """Every seat of the show with its status, and an ETag that changes when any status does.
-
-    The ETag hashes the statuses themselves: a counter or max(created_at) would miss
-    cancellations, and a per-show version row would serialise every booking of the show.
-    """
-    with db.transaction() as con:
-        seats = repository.seat_map(con, show_id)
-        if not seats and repository.find_show(con, show_id) is None:
+def seat_map(show_id: uuid.UUID, uow: UnitOfWorkFactory = UnitOfWork) -> SeatMap:
+    """Every seat of the show with its status (and the map's version, for an ETag)."""
+    with uow() as work:
+        seats = work.repository.seat_map(show_id)
+        if not seats and work.repository.find_show(show_id) is None:
             raise NotFound("No such show.")
-    body = {
-        "showId": str(show_id),
-        "seats": [{**seat.to_json(), "status": "BOOKED" if booked else "AVAILABLE"} for seat, booked in seats],
-    }
-    digest = hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()[:32]
-    return SeatMap(body=body, etag=f'"{digest}"')
+    return SeatMap(show_id, tuple(seats))
 
 
-def create_show(request: ShowRequest) -> Show:
+def create_show(request: ShowRequest, uow: UnitOfWorkFactory = UnitOfWork) -> Show:
     """Creates a show and its whole seat layout in one transaction."""
-    with db.transaction() as con:
-        return repository.insert_show(con, uuid.uuid4(), request.name, request.start_time, request.rows,
-                                      request.seats_per_row)
+    with uow() as work:
+        return work.repository.insert_show(uuid.uuid4(), request.name, request.start_time, request.rows,
+                                           request.seats_per_row)
 
 
-def book_seats(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional[str] = None) -> dict:
-    """Books all of `request.seat_ids` or none of them; returns the 201 body with its token.
+def book_seats(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional[str] = None,
+               uow: UnitOfWorkFactory = UnitOfWork) -> IssuedBooking:
+    """Books all of `request.seat_ids` or none of them; returns the booking with a fresh token.
 
     The claim is one INSERT into seat_bookings in sorted seat order; UNIQUE (show_id, seat_id)
     decides who wins. When any seat is taken the whole transaction rolls back, the attempt is
     recorded as a FAILED booking in its own short transaction, and SeatUnavailable names the
-    taken seats. With an Idempotency-Key, the answer is stored in the same transaction as the
+    taken seats. With an Idempotency-Key, the outcome is stored in the same transaction as the
     booking, so a repeat of the request (or a concurrent twin, which waits on the key's row)
     gets the same answer.
     """
     try:
-        with db.transaction() as con:
+        with uow() as work:
             if idempotency_key is not None:
-                record = repository.find_idempotency_record(con, show_id, idempotency_key)
+                record = work.repository.find_idempotency_record(show_id, idempotency_key)
                 if record is not None:
-                    return _replay(con, record, request)
-            return _confirm(con, show_id, request, idempotency_key)
+                    return _replay(work.repository, record, request)
+            return _confirm(work.repository, show_id, request, idempotency_key)
     except _SeatsTaken as taken:
-        return _record_failure(show_id, request, idempotency_key, taken.seat_ids)
+        return _record_failure(show_id, request, idempotency_key, taken.seat_ids, uow)
     except _KeyAlreadyAnswered:
-        return _replay_stored(show_id, request, idempotency_key)
+        return _replay_stored(show_id, request, idempotency_key, uow)
 
 
-def _confirm(con, show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional[str]) -> dict:
+def _confirm(repository: Repository, show_id: uuid.UUID, request: BookingRequest,
+             idempotency_key: Optional[str]) -> IssuedBooking:
     booking_id = uuid.uuid4()
-    created_at = repository.insert_booking(con, booking_id, show_id, request.user_id, CONFIRMED)
+    created_at = repository.insert_booking(booking_id, show_id, request.user_id, BookingStatus.CONFIRMED)
     if created_at is None:
-        raise _show_missing_or_started(con, show_id)
-    seats = repository.insert_booking_seats(con, booking_id, show_id, request.seat_ids)
+        raise _show_missing_or_started(repository, show_id)
+    seats = repository.insert_booking_seats(booking_id, show_id, request.seat_ids)
     if len(seats) != len(request.seat_ids):
         raise ValidationError("seatIds names a seat that is not in this show.")
-    claimed = repository.claim_seats(con, show_id, booking_id, request.seat_ids)
+    claimed = repository.claim_seats(show_id, booking_id, request.seat_ids)
     if len(claimed) != len(request.seat_ids):
         raise _SeatsTaken(sorted(set(request.seat_ids) - set(claimed)))
-    body = Booking(booking_id, request.user_id, show_id, CONFIRMED, tuple(seats), created_at).to_json()
     if idempotency_key is not None:
-        stored = repository.insert_idempotency_record(con, show_id, idempotency_key, request.fingerprint(), 201,
-                                                      body, booking_id)
-        if not stored:
+        record = IdempotencyRecord(request.fingerprint(), BookingStatus.CONFIRMED, booking_id)
+        if not repository.insert_idempotency_record(show_id, idempotency_key, record):
             raise _KeyAlreadyAnswered()
-    return {**body, "bookingToken": _mint_token(con, booking_id)}
+    booking = Booking(booking_id, request.user_id, show_id, BookingStatus.CONFIRMED, tuple(seats), created_at)
+    return _issue(repository, booking)
 
 
-def _show_missing_or_started(con, show_id: uuid.UUID) -> Exception:
-    started = repository.show_has_started(con, show_id)
+def _show_missing_or_started(repository: Repository, show_id: uuid.UUID) -> Exception:
+    started = repository.show_has_started(show_id)
     return NotFound("No such show.") if started is None else ShowStarted()
 
 
 def _record_failure(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional[str],
-                    taken_seat_ids: Sequence[int]) -> dict:
-    error = SeatUnavailable([str(seat_id) for seat_id in taken_seat_ids])
+                    taken_seat_ids: Sequence[int], uow: UnitOfWorkFactory) -> IssuedBooking:
     try:
-        with db.transaction() as con:
+        with uow() as work:
             booking_id = uuid.uuid4()
-            if repository.insert_booking(con, booking_id, show_id, request.user_id, FAILED) is None:
-                raise _show_missing_or_started(con, show_id)
-            repository.insert_booking_seats(con, booking_id, show_id, request.seat_ids)
+            if work.repository.insert_booking(booking_id, show_id, request.user_id, BookingStatus.FAILED) is None:
+                raise _show_missing_or_started(work.repository, show_id)
+            work.repository.insert_booking_seats(booking_id, show_id, request.seat_ids)
             if idempotency_key is not None:
-                stored = repository.insert_idempotency_record(con, show_id, idempotency_key, request.fingerprint(),
-                                                              error.status, error.body(), booking_id)
-                if not stored:
+                record = IdempotencyRecord(request.fingerprint(), BookingStatus.FAILED, booking_id,
+                                           tuple(taken_seat_ids))
+                if not work.repository.insert_idempotency_record(show_id, idempotency_key, record):
                     raise _KeyAlreadyAnswered()
     except _KeyAlreadyAnswered:
-        return _replay_stored(show_id, request, idempotency_key)
-    raise error
+        return _replay_stored(show_id, request, idempotency_key, uow)
+    raise SeatUnavailable([str(seat_id) for seat_id in taken_seat_ids])
 
 
-def _replay_stored(show_id: uuid.UUID, request: BookingRequest, idempotency_key: str) -> dict:
-    with db.transaction() as con:
-        record = repository.find_idempotency_record(con, show_id, idempotency_key)
-        return _replay(con, record, request)
+def _replay_stored(show_id: uuid.UUID, request: BookingRequest, idempotency_key: str,
+                   uow: UnitOfWorkFactory) -> IssuedBooking:
+    with uow() as work:
+        record = work.repository.find_idempotency_record(show_id, idempotency_key)
+        return _replay(work.repository, record, request)
 
 
-def _replay(con, record: repository.IdempotencyRecord, request: BookingRequest) -> dict:
+def _replay(repository: Repository, record: IdempotencyRecord, request: BookingRequest) -> IssuedBooking:
     if not hmac.compare_digest(record.fingerprint, request.fingerprint()):
         raise IdempotencyKeyReused()
-    if record.response_status == 201:
-        # Tokens are stored only as hashes, so the replay mints a fresh one for the booking.
-        return {**record.response_body, "bookingToken": _mint_token(con, record.booking_id)}
-    raise SeatUnavailable(record.response_body["seatIds"])
+    if record.outcome is BookingStatus.FAILED:
+        raise SeatUnavailable([str(seat_id) for seat_id in record.taken_seat_ids])
+    # The first answer again: the booking as it was confirmed, whatever happened to it since.
+    # Tokens are stored only as hashes, so the replay mints a fresh one for the booking.
+    booking = replace(repository.find_booking(record.booking_id), status=BookingStatus.CONFIRMED)
+    return _issue(repository, booking)
 
 
-def _authorised_booking(con, booking_id: uuid.UUID, token: str, for_update: bool = False) -> Booking:
-    booking = repository.find_booking(con, booking_id, for_update=for_update)
+def _authorised_booking(repository: Repository, booking_id: uuid.UUID, token: str,
+                        for_update: bool = False) -> Booking:
+    booking = repository.find_booking(booking_id, for_update=for_update)
     if booking is None:
         raise NotFound("No such booking.")
     presented = _hash_token(token)
     # Compare against every hash in constant time, without stopping at the first match.
-    matches = [hmac.compare_digest(presented, stored) for stored in repository.booking_token_hashes(con, booking_id)]
+    matches = [hmac.compare_digest(presented, stored) for stored in repository.booking_token_hashes(booking_id)]
     if not any(matches):
         raise Forbidden()
     return booking
 
 
-def get_booking(booking_id: uuid.UUID, token: str) -> Booking:
+def get_booking(booking_id: uuid.UUID, token: str, uow: UnitOfWorkFactory = UnitOfWork) -> Booking:
     """The booking, for the holder of one of its tokens."""
-    with db.transaction() as con:
-        return _authorised_booking(con, booking_id, token)
+    with uow() as work:
+        return _authorised_booking(work.repository, booking_id, token)
 
 
-def cancel_booking(booking_id: uuid.UUID, token: str) -> Booking:
+def cancel_booking(booking_id: uuid.UUID, token: str, uow: UnitOfWorkFactory = UnitOfWork) -> Booking:
     """Cancels a confirmed booking and frees its seats at once; cancelling again is harmless."""
-    with db.transaction() as con:
-        booking = _authorised_booking(con, booking_id, token, for_update=True)
-        if booking.status == CONFIRMED:
-            repository.cancel_booking(con, booking_id)
-            booking = replace(booking, status=CANCELLED)
+    with uow() as work:
+        booking = _authorised_booking(work.repository, booking_id, token, for_update=True)
+        if booking.status is BookingStatus.CONFIRMED:
+            work.repository.cancel_booking(booking_id)
+            booking = replace(booking, status=BookingStatus.CANCELLED)
         return booking

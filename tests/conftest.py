@@ -52,7 +52,7 @@ def show(make_show):
 @pytest.fixture
 def seat_ids(show):
     """The show's seat ids (ints), in seat-map order."""
-    return [int(seat["id"]) for seat in services.seat_map(show.id).body["seats"]]
+    return [seat.id for seat, _ in services.seat_map(show.id).seats]
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,11 @@ from chalicelib.validation import BookingRequest
 from tests.support.race import race_threads
 
 
+def book(show_id, booking_request, idempotency_key=None):
+    """services.book_seats, answered as the API shows it (JSON with the token)."""
+    return services.book_seats(show_id, booking_request, idempotency_key).to_json()
+
+
 def request(user, *seat_ids):
     return BookingRequest(user, tuple(sorted(seat_ids)))
 
@@ -22,7 +27,7 @@ def count(sql, query, **params):
 
 
 def test_booking_confirms_and_returns_a_working_token(show, seat_ids):
-    booking = services.book_seats(show.id, request("ann", seat_ids[0], seat_ids[1]))
+    booking = book(show.id, request("ann", seat_ids[0], seat_ids[1]))
     assert booking["status"] == "CONFIRMED"
     assert [seat["id"] for seat in booking["seats"]] == [str(seat_ids[0]), str(seat_ids[1])]
     assert len(booking["bookingToken"]) >= 43  # 256 bits, url-safe base64
@@ -32,7 +37,7 @@ def test_booking_confirms_and_returns_a_working_token(show, seat_ids):
 
 
 def test_token_is_stored_only_as_a_hash(show, seat_ids, sql):
-    booking = services.book_seats(show.id, request("ann", seat_ids[0]))
+    booking = book(show.id, request("ann", seat_ids[0]))
     stored = sql("SELECT token_hash FROM booking_tokens WHERE booking_id = :id", id=uuid.UUID(booking["id"]))
     assert len(stored) == 1 and booking["bookingToken"].encode() not in bytes(stored[0][0])
     with pytest.raises(Forbidden):
@@ -40,9 +45,9 @@ def test_token_is_stored_only_as_a_hash(show, seat_ids, sql):
 
 
 def test_a_taken_seat_refuses_the_whole_booking_and_records_it_failed(show, seat_ids, sql):
-    services.book_seats(show.id, request("ann", seat_ids[1]))
+    book(show.id, request("ann", seat_ids[1]))
     with pytest.raises(SeatUnavailable) as refused:
-        services.book_seats(show.id, request("bob", seat_ids[0], seat_ids[1], seat_ids[2]))
+        book(show.id, request("bob", seat_ids[0], seat_ids[1], seat_ids[2]))
     assert refused.value.seat_ids == [str(seat_ids[1])]
     assert count(sql, "SELECT count(*) FROM seat_bookings WHERE seat_id = ANY(:ids)", ids=seat_ids[:3]) == 1
     failed = sql("SELECT b.id FROM bookings b WHERE b.user_id = 'bob' AND b.show_id = :show AND b.status = 'FAILED'",
@@ -53,21 +58,21 @@ def test_a_taken_seat_refuses_the_whole_booking_and_records_it_failed(show, seat
 
 
 def test_refusal_names_every_taken_seat(show, seat_ids):
-    services.book_seats(show.id, request("ann", seat_ids[0], seat_ids[3]))
+    book(show.id, request("ann", seat_ids[0], seat_ids[3]))
     with pytest.raises(SeatUnavailable) as refused:
-        services.book_seats(show.id, request("bob", *seat_ids[:5]))
+        book(show.id, request("bob", *seat_ids[:5]))
     assert refused.value.seat_ids == [str(seat_ids[0]), str(seat_ids[3])]
 
 
 def test_cancel_frees_the_seats_for_the_next_buyer(show, seat_ids, sql):
-    first = services.book_seats(show.id, request("ann", seat_ids[0], seat_ids[1]))
+    first = book(show.id, request("ann", seat_ids[0], seat_ids[1]))
     cancelled = services.cancel_booking(uuid.UUID(first["id"]), first["bookingToken"])
     assert cancelled.status == "CANCELLED"
     assert [seat.id for seat in cancelled.seats] == seat_ids[:2]  # the record survives cancellation
     assert count(sql, "SELECT count(*) FROM seat_bookings WHERE show_id = :show", show=show.id) == 0
-    statuses = {seat["id"]: seat["status"] for seat in services.seat_map(show.id).body["seats"]}
+    statuses = {seat["id"]: seat["status"] for seat in services.seat_map(show.id).to_json()["seats"]}
     assert statuses[str(seat_ids[0])] == "AVAILABLE"
-    second = services.book_seats(show.id, request("bob", seat_ids[0], seat_ids[1]))
+    second = book(show.id, request("bob", seat_ids[0], seat_ids[1]))
     assert second["status"] == "CONFIRMED"
     again = services.cancel_booking(uuid.UUID(first["id"]), first["bookingToken"])
     assert again.status == "CANCELLED"  # cancelling twice is harmless and frees nothing of bob's
@@ -76,14 +81,14 @@ def test_cancel_frees_the_seats_for_the_next_buyer(show, seat_ids, sql):
 
 def test_unknown_show_started_show_and_foreign_seats(make_show, show, seat_ids, sql):
     with pytest.raises(NotFound):
-        services.book_seats(uuid.uuid4(), request("ann", seat_ids[0]))
+        book(uuid.uuid4(), request("ann", seat_ids[0]))
     other = make_show(rows=1, seats_per_row=2)
     foreign = sql("SELECT min(id) FROM seats WHERE show_id = :show", show=other.id)[0][0]
     with pytest.raises(ValidationError):
-        services.book_seats(show.id, request("ann", seat_ids[0], foreign))
+        book(show.id, request("ann", seat_ids[0], foreign))
     sql("UPDATE shows SET start_time = now() - interval '1 minute' WHERE id = :id", id=other.id)
     with pytest.raises(ShowStarted):
-        services.book_seats(other.id, request("ann", foreign))
+        book(other.id, request("ann", foreign))
     assert count(sql, "SELECT count(*) FROM bookings WHERE show_id = :show", show=other.id) == 0
     assert count(sql, "SELECT count(*) FROM seat_bookings WHERE seat_id = :seat", seat=seat_ids[0]) == 0
 
@@ -95,12 +100,12 @@ def test_seats_are_immutable(show, sql):
 
 def test_seat_map_etag_changes_with_every_status_change(show, seat_ids):
     first = services.seat_map(show.id)
-    assert services.seat_map(show.id).etag == first.etag
-    booking = services.book_seats(show.id, request("ann", seat_ids[0]))
+    assert services.seat_map(show.id).version == first.version
+    booking = book(show.id, request("ann", seat_ids[0]))
     booked = services.seat_map(show.id)
-    assert booked.etag != first.etag
+    assert booked.version != first.version
     services.cancel_booking(uuid.UUID(booking["id"]), booking["bookingToken"])
-    assert services.seat_map(show.id).etag == first.etag  # back to the same statuses
+    assert services.seat_map(show.id).version == first.version  # back to the same statuses
     with pytest.raises(NotFound):
         services.seat_map(uuid.uuid4())
 
@@ -108,8 +113,8 @@ def test_seat_map_etag_changes_with_every_status_change(show, seat_ids):
 # --- Idempotency ---------------------------------------------------------------------------
 
 def test_replay_returns_the_same_booking_with_a_fresh_working_token(show, seat_ids, sql):
-    first = services.book_seats(show.id, request("ann", seat_ids[0]), "key-1")
-    replay = services.book_seats(show.id, request("ann", seat_ids[0]), "key-1")
+    first = book(show.id, request("ann", seat_ids[0]), "key-1")
+    replay = book(show.id, request("ann", seat_ids[0]), "key-1")
     assert {**replay, "bookingToken": None} == {**first, "bookingToken": None}
     assert replay["bookingToken"] != first["bookingToken"]
     for token in (first["bookingToken"], replay["bookingToken"]):
@@ -118,20 +123,20 @@ def test_replay_returns_the_same_booking_with_a_fresh_working_token(show, seat_i
 
 
 def test_same_key_other_body_is_refused(show, seat_ids):
-    services.book_seats(show.id, request("ann", seat_ids[0]), "key-2")
+    book(show.id, request("ann", seat_ids[0]), "key-2")
     with pytest.raises(IdempotencyKeyReused):
-        services.book_seats(show.id, request("ann", seat_ids[1]), "key-2")
+        book(show.id, request("ann", seat_ids[1]), "key-2")
     with pytest.raises(IdempotencyKeyReused):
-        services.book_seats(show.id, request("bob", seat_ids[0]), "key-2")
+        book(show.id, request("bob", seat_ids[0]), "key-2")
 
 
 def test_replayed_refusal_names_the_same_seats_even_after_they_are_freed(show, seat_ids, sql):
-    holder = services.book_seats(show.id, request("ann", seat_ids[0]))
+    holder = book(show.id, request("ann", seat_ids[0]))
     with pytest.raises(SeatUnavailable) as first:
-        services.book_seats(show.id, request("bob", seat_ids[0]), "key-3")
+        book(show.id, request("bob", seat_ids[0]), "key-3")
     services.cancel_booking(uuid.UUID(holder["id"]), holder["bookingToken"])
     with pytest.raises(SeatUnavailable) as replay:
-        services.book_seats(show.id, request("bob", seat_ids[0]), "key-3")
+        book(show.id, request("bob", seat_ids[0]), "key-3")
     assert replay.value.seat_ids == first.value.seat_ids == [str(seat_ids[0])]
     assert count(sql, "SELECT count(*) FROM bookings WHERE user_id = 'bob' AND show_id = :show", show=show.id) == 1
 
@@ -139,11 +144,11 @@ def test_replayed_refusal_names_the_same_seats_even_after_they_are_freed(show, s
 def test_keys_are_scoped_to_the_show_and_expire_after_a_day(make_show, show, seat_ids, sql):
     other = make_show(rows=1, seats_per_row=2)
     other_seat = sql("SELECT min(id) FROM seats WHERE show_id = :show", show=other.id)[0][0]
-    first = services.book_seats(show.id, request("ann", seat_ids[0]), "key-4")
-    elsewhere = services.book_seats(other.id, request("ann", other_seat), "key-4")
+    first = book(show.id, request("ann", seat_ids[0]), "key-4")
+    elsewhere = book(other.id, request("ann", other_seat), "key-4")
     assert elsewhere["id"] != first["id"]
     sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'key-4'")
-    fresh = services.book_seats(show.id, request("ann", seat_ids[1]), "key-4")  # another body is fine now
+    fresh = book(show.id, request("ann", seat_ids[1]), "key-4")  # another body is fine now
     assert fresh["id"] != first["id"]
 
 
@@ -151,7 +156,7 @@ def test_keys_are_scoped_to_the_show_and_expire_after_a_day(make_show, show, sea
 def test_concurrent_requests_with_one_key_make_one_booking(show, seat_ids, sql, round_number):
     seat = seat_ids[round_number]
     key = f"same-key-{round_number}"
-    attempts = [functools.partial(services.book_seats, show.id, request("ann", seat), key) for _ in range(20)]
+    attempts = [functools.partial(book, show.id, request("ann", seat), key) for _ in range(20)]
     results = race_threads(attempts)
     assert {result[0] for result in results} == {"CONFIRMED"}, results
     assert len({result[1] for result in results}) == 1
@@ -165,34 +170,35 @@ def assert_nothing_left(sql, show_id, seat_id):
     assert count(sql, "SELECT count(*) FROM seat_bookings WHERE show_id = :show", show=show_id) == 0
     assert count(sql, "SELECT count(*) FROM bookings WHERE show_id = :show", show=show_id) == 0
     assert count(sql, "SELECT count(*) FROM booking_seats WHERE show_id = :show", show=show_id) == 0
-    statuses = {seat["id"]: seat["status"] for seat in services.seat_map(show_id).body["seats"]}
+    statuses = {seat["id"]: seat["status"] for seat in services.seat_map(show_id).to_json()["seats"]}
     assert statuses[str(seat_id)] == "AVAILABLE"
 
 
 def test_connection_killed_after_the_claims_leaves_nothing_behind(show, seat_ids, sql, monkeypatch):
-    real_insert_token = repository.insert_booking_token
+    real_insert_token = repository.Repository.insert_booking_token
 
-    def kill_own_connection_then_continue(con, booking_id, token_hash):
+    def kill_own_connection_then_continue(self, booking_id, token_hash):
+        con = self._con
         assert con.run("SELECT count(*) FROM seat_bookings WHERE booking_id = :id", id=booking_id)[0][0] == 1
         sql("SELECT pg_terminate_backend(:pid)", pid=con.run("SELECT pg_backend_pid()")[0][0])
-        real_insert_token(con, booking_id, token_hash)
+        real_insert_token(self, booking_id, token_hash)
 
-    monkeypatch.setattr(repository, "insert_booking_token", kill_own_connection_then_continue)
+    monkeypatch.setattr(repository.Repository, "insert_booking_token", kill_own_connection_then_continue)
     with pytest.raises(Unavailable):
-        services.book_seats(show.id, request("ann", seat_ids[0]))
+        book(show.id, request("ann", seat_ids[0]))
     monkeypatch.undo()
     assert_nothing_left(sql, show.id, seat_ids[0])
     # The next request reconnects and succeeds.
-    assert services.book_seats(show.id, request("ann", seat_ids[0]))["status"] == "CONFIRMED"
+    assert book(show.id, request("ann", seat_ids[0]))["status"] == "CONFIRMED"
 
 
 def test_an_error_after_the_claims_rolls_everything_back(show, seat_ids, sql, monkeypatch):
     def explode(*args):
         raise RuntimeError("injected")
 
-    monkeypatch.setattr(repository, "insert_booking_token", explode)
+    monkeypatch.setattr(repository.Repository, "insert_booking_token", explode)
     with pytest.raises(RuntimeError):
-        services.book_seats(show.id, request("ann", seat_ids[0]), "key-5")
+        book(show.id, request("ann", seat_ids[0]), "key-5")
     assert_nothing_left(sql, show.id, seat_ids[0])
     assert count(sql, "SELECT count(*) FROM idempotency_keys WHERE show_id = :show", show=show.id) == 0
 
@@ -217,16 +223,16 @@ def test_a_held_seat_lock_times_out_into_503_not_500(show, seat_ids, database_ur
                    show=show.id, seat=seat_ids[0], id=services_booking)
         db.configure(replace(settings, lock_timeout_ms=200))
         with pytest.raises(Unavailable) as busy:
-            services.book_seats(show.id, request("ann", seat_ids[0]))
+            book(show.id, request("ann", seat_ids[0]))
         assert "busy" in busy.value.message
         db.configure(replace(settings, lock_timeout_ms=60000, statement_timeout_ms=200))
         with pytest.raises(Unavailable):
-            services.book_seats(show.id, request("ann", seat_ids[0]))
+            book(show.id, request("ann", seat_ids[0]))
     finally:
         holder.run("ROLLBACK")
         holder.close()
         db.configure(settings)
-    assert services.book_seats(show.id, request("ann", seat_ids[0]))["status"] == "CONFIRMED"
+    assert book(show.id, request("ann", seat_ids[0]))["status"] == "CONFIRMED"
 
 
 def test_database_down_is_503(show, monkeypatch):

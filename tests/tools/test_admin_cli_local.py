@@ -20,8 +20,8 @@ def test_create_show_locally(database_url):
     assert result.returncode == 0, result.stderr
     show = json.loads(result.stdout)
     assert show["startTime"] == "2031-03-02T00:00:00Z" and show["totalSeats"] == 10
-    seats = services.seat_map(uuid.UUID(show["id"])).body["seats"]
-    assert [(seat["row"], seat["number"]) for seat in seats] == [(row, n) for row in "AB" for n in range(1, 6)]
+    seats = services.seat_map(uuid.UUID(show["id"])).seats
+    assert [(seat.row, seat.number) for seat, _ in seats] == [(row, n) for row in "AB" for n in range(1, 6)]
 
 
 def test_bad_input_exits_2_with_one_line(database_url):

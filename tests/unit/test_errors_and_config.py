@@ -4,6 +4,7 @@ import ssl
 import pytest
 from pg8000.exceptions import DatabaseError, InterfaceError
 
+import app
 from chalicelib import config, db, errors
 
 
@@ -17,12 +18,13 @@ def pg_error(code, constraint=None):
 def test_error_bodies_have_the_contract_shape():
     assert errors.NotFound().body() == {"error": "NOT_FOUND", "message": "Not found."}
     refusal = errors.SeatUnavailable(["7", "9"])
-    assert (refusal.status, refusal.body()) == (409, {"error": "SEAT_UNAVAILABLE", "message": "Seat unavailable",
-                                                      "seatIds": ["7", "9"]})
-    statuses = {cls.code: cls.status for cls in (errors.ValidationError, errors.Unauthorized, errors.Forbidden,
-                                                   errors.ShowStarted, errors.IdempotencyKeyReused,
-                                                   errors.PayloadTooLarge, errors.UnsupportedMediaType,
-                                                   errors.Unavailable)}
+    assert (app.HTTP_ANSWERS[refusal.code][0], refusal.body()) == (409, {"error": "SEAT_UNAVAILABLE",
+                                                                         "message": "Seat unavailable",
+                                                                         "seatIds": ["7", "9"]})
+    statuses = {cls.code: app.HTTP_ANSWERS[cls.code][0]
+                for cls in (errors.ValidationError, errors.Unauthorized, errors.Forbidden, errors.ShowStarted,
+                            errors.IdempotencyKeyReused, errors.PayloadTooLarge, errors.UnsupportedMediaType,
+                            errors.Unavailable)}
     assert statuses == {"VALIDATION_ERROR": 400, "UNAUTHORIZED": 401, "FORBIDDEN": 403, "SHOW_STARTED": 409,
                         "IDEMPOTENCY_KEY_REUSED": 422, "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415,
                         "UNAVAILABLE": 503}
@@ -48,7 +50,7 @@ def test_transient_database_failures_become_503(exc, transient):
     unavailable = db.as_unavailable(exc)
     assert (unavailable is not None) is transient
     if transient:
-        assert unavailable.status == 503 and unavailable.code == "UNAVAILABLE"
+        assert app.HTTP_ANSWERS[unavailable.code][0] == 503 and unavailable.code == "UNAVAILABLE"
 
 
 def test_sqlstate():
@@ -91,3 +93,15 @@ def test_tls_contexts():
     assert require.verify_mode == ssl.CERT_NONE and not require.check_hostname
     verify = db.ssl_context_for(config.DatabaseSettings(sslmode="verify-full"))
     assert verify.verify_mode == ssl.CERT_REQUIRED and verify.check_hostname
+
+
+def every_error_class(cls=errors.ModexError):
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from every_error_class(subclass)
+
+
+def test_every_domain_error_has_an_http_answer():
+    """A code missing from app.HTTP_ANSWERS would turn the refusal into a 500."""
+    codes = {cls.code for cls in every_error_class()}
+    assert codes and codes <= set(app.HTTP_ANSWERS)

@@ -1,0 +1,143 @@
+"""An in-memory stand-in for the repository and the unit of work (cosmicpython's
+FakeUnitOfWork), for unit tests of the services' own logic: what they decide, record and
+answer. It keeps the rules the SQL keeps (one claim per seat, bookings only for shows that
+have not started, keys honoured for 24 hours) but races nothing: every concurrency claim is
+tested against real PostgreSQL in tests/integration."""
+import copy
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from chalicelib.model import Booking, BookingStatus, Seat, SeatStatus, Show
+from chalicelib.repository import IdempotencyRecord
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+@dataclass
+class Tables:
+    shows: Dict[uuid.UUID, dict] = field(default_factory=dict)
+    seats: Dict[uuid.UUID, List[Seat]] = field(default_factory=dict)
+    bookings: Dict[uuid.UUID, dict] = field(default_factory=dict)
+    booking_seats: Dict[uuid.UUID, List[int]] = field(default_factory=dict)
+    claims: Dict[Tuple[uuid.UUID, int], uuid.UUID] = field(default_factory=dict)
+    token_hashes: Dict[bytes, uuid.UUID] = field(default_factory=dict)
+    idempotency: Dict[Tuple[uuid.UUID, str], Tuple[IdempotencyRecord, datetime]] = field(default_factory=dict)
+
+
+class FakeRepository:
+    """The methods of chalicelib.repository.Repository, on plain dictionaries."""
+
+    _seat_ids = itertools.count(1)
+
+    def __init__(self, tables: Tables, now: datetime):
+        self.tables = tables
+        self.now = now
+
+    def _show(self, show_id: uuid.UUID) -> Show:
+        row = self.tables.shows[show_id]
+        taken = sum(1 for claimed_show, _ in self.tables.claims if claimed_show == show_id)
+        return Show(show_id, row["name"], row["start_time"], row["total_seats"], row["total_seats"] - taken)
+
+    def list_shows(self) -> List[Show]:
+        return sorted((self._show(show_id) for show_id in self.tables.shows), key=lambda show: show.start_time)
+
+    def find_show(self, show_id: uuid.UUID) -> Optional[Show]:
+        return self._show(show_id) if show_id in self.tables.shows else None
+
+    def show_has_started(self, show_id: uuid.UUID) -> Optional[bool]:
+        row = self.tables.shows.get(show_id)
+        return None if row is None else row["start_time"] <= self.now
+
+    def insert_show(self, show_id: uuid.UUID, name: str, start_time: datetime, rows: int, seats_per_row: int) -> Show:
+        self.tables.shows[show_id] = dict(name=name, start_time=start_time, total_seats=rows * seats_per_row)
+        self.tables.seats[show_id] = [Seat(next(self._seat_ids), chr(ord("A") + row), number)
+                                      for row in range(rows) for number in range(1, seats_per_row + 1)]
+        return self._show(show_id)
+
+    def seat_map(self, show_id: uuid.UUID) -> List[Tuple[Seat, SeatStatus]]:
+        return [(seat, SeatStatus.BOOKED if (show_id, seat.id) in self.tables.claims else SeatStatus.AVAILABLE)
+                for seat in self.tables.seats.get(show_id, [])]
+
+    def insert_booking(self, booking_id: uuid.UUID, show_id: uuid.UUID, user_id: str,
+                       status: BookingStatus) -> Optional[datetime]:
+        if self.show_has_started(show_id) is not False:  # unknown (None) or started (True)
+            return None
+        self.tables.bookings[booking_id] = dict(show_id=show_id, user_id=user_id, status=status, created_at=self.now)
+        return self.now
+
+    def _seats_of_show(self, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
+        return [seat for seat in self.tables.seats.get(show_id, []) if seat.id in seat_ids]
+
+    def insert_booking_seats(self, booking_id: uuid.UUID, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
+        seats = self._seats_of_show(show_id, seat_ids)
+        self.tables.booking_seats[booking_id] = [seat.id for seat in seats]
+        return seats
+
+    def claim_seats(self, show_id: uuid.UUID, booking_id: uuid.UUID, seat_ids: Sequence[int]) -> List[int]:
+        claimed = []
+        for seat_id in sorted(seat_ids):
+            if (show_id, seat_id) not in self.tables.claims:
+                self.tables.claims[(show_id, seat_id)] = booking_id
+                claimed.append(seat_id)
+        return claimed
+
+    def insert_booking_token(self, booking_id: uuid.UUID, token_hash: bytes) -> None:
+        self.tables.token_hashes[token_hash] = booking_id
+
+    def find_booking(self, booking_id: uuid.UUID, for_update: bool = False) -> Optional[Booking]:
+        row = self.tables.bookings.get(booking_id)
+        if row is None:
+            return None
+        seats = tuple(self._seats_of_show(row["show_id"], self.tables.booking_seats[booking_id]))
+        return Booking(booking_id, row["user_id"], row["show_id"], row["status"], seats, row["created_at"])
+
+    def booking_token_hashes(self, booking_id: uuid.UUID) -> List[bytes]:
+        return [token_hash for token_hash, owner in self.tables.token_hashes.items() if owner == booking_id]
+
+    def cancel_booking(self, booking_id: uuid.UUID) -> None:
+        row = self.tables.bookings[booking_id]
+        if row["status"] is BookingStatus.CONFIRMED:
+            row["status"] = BookingStatus.CANCELLED
+        self.tables.claims = {key: owner for key, owner in self.tables.claims.items() if owner != booking_id}
+
+    def find_idempotency_record(self, show_id: uuid.UUID, key: str) -> Optional[IdempotencyRecord]:
+        stored = self.tables.idempotency.get((show_id, key))
+        if stored is None or stored[1] <= self.now - IDEMPOTENCY_WINDOW:
+            return None
+        return stored[0]
+
+    def insert_idempotency_record(self, show_id: uuid.UUID, key: str, record: IdempotencyRecord) -> bool:
+        if self.find_idempotency_record(show_id, key) is not None:
+            return False
+        self.tables.idempotency[(show_id, key)] = (record, self.now)
+        return True
+
+
+class FakeDatabase:
+    """Committed state, and a unit-of-work factory over it: a unit of work edits a copy and
+    commits it when its block ends, or drops it when the block raises (nothing half written)."""
+
+    def __init__(self):
+        self.tables = Tables()
+        self.now = datetime.now(timezone.utc)
+        self.commits = 0
+
+    def __call__(self) -> "FakeUnitOfWork":
+        return FakeUnitOfWork(self)
+
+
+class FakeUnitOfWork:
+    def __init__(self, database: FakeDatabase):
+        self._database = database
+
+    def __enter__(self) -> "FakeUnitOfWork":
+        self.repository = FakeRepository(copy.deepcopy(self._database.tables), self._database.now)
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self._database.tables = self.repository.tables
+            self._database.commits += 1
