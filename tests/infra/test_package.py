@@ -14,7 +14,7 @@ import zipfile
 import pytest
 
 from tests.support.cfn import ROOT, cfn_lint, load_template
-from tools.admin import deploy
+from tools.admin.deploy import packaging, settings
 
 STAND_IN_APP = '''
 from chalice import Chalice
@@ -59,7 +59,7 @@ def check_sam(sam_path, stage):
         assert "VpcConfig" not in function, name
         assert not {"DATABASE_SECRET_ARN", "DATABASE_HOST"} & set(function["Environment"]["Variables"]), name
         assert function["Environment"]["Variables"]["DATABASE_SSLMODE"] == "verify-full"
-    reserved = deploy.reserved_concurrency(stage)
+    reserved = settings.reserved_concurrency(stage)
     assert functions["APIHandler"]["ReservedConcurrentExecutions"] == reserved
     api = template["Resources"]["RestAPI"]["Properties"]
     assert api["StageName"] == "api" and api["EndpointConfiguration"] == "REGIONAL"
@@ -71,16 +71,16 @@ def check_sam(sam_path, stage):
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_merge_template_lints_against_chalice_output(stand_in_project, tmp_path, stage):
-    sam = deploy.package(stage, tmp_path / "out", project_dir=stand_in_project,
+    sam = packaging.package(stage, tmp_path / "out", project_dir=stand_in_project,
                          wheelhouse=tmp_path / "no-wheels")
     check_sam(sam, stage)
 
 
 # CI builds the wheelhouse (`make wheelhouse`): there a missing one must fail, not skip.
-@pytest.mark.skipif(not any(deploy.WHEELHOUSE.glob("pg8000-*.whl")) and not os.environ.get("CI"),
+@pytest.mark.skipif(not any(packaging.WHEELHOUSE.glob("pg8000-*.whl")) and not os.environ.get("CI"),
                     reason="no Linux wheels in build/wheelhouse: run `make wheelhouse` (needs PyPI once)")
 def test_real_app_packages_offline(tmp_path):
-    sam = deploy.package("dev", tmp_path / "out")
+    sam = packaging.package("dev", tmp_path / "out")
     check_sam(sam, "dev")
     bundle = sam.parent / "deployment.zip"
     size = bundle.stat().st_size
@@ -93,9 +93,9 @@ def test_real_app_packages_offline(tmp_path):
 
 
 def test_code_uri_points_at_the_uploaded_zip(stand_in_project, tmp_path):
-    sam = deploy.package("dev", tmp_path / "out", project_dir=stand_in_project,
+    sam = packaging.package("dev", tmp_path / "out", project_dir=stand_in_project,
                          wheelhouse=tmp_path / "no-wheels")
-    template = deploy.point_code_at_s3(deploy.load_yaml_template(sam), "bucket", "key.zip")
+    template = packaging.point_code_at_s3(packaging.load_yaml_template(sam), "bucket", "key.zip")
     uris = [r["Properties"]["CodeUri"] for r in template["Resources"].values()
             if r["Type"] == "AWS::Serverless::Function"]
     assert uris and all(uri == {"Bucket": "bucket", "Key": "key.zip"} for uri in uris)
