@@ -6,7 +6,7 @@ server gets one per thread, because a pg8000 connection must never be shared bet
 
 Every statement runs inside an explicit transaction whose timeouts are set with SET LOCAL:
 that keeps Modex correct behind a transaction-pooling proxy (pgbouncer, RDS Proxy), where a
-statement outside a transaction may land on another server connection (field notes).
+statement outside a transaction may land on another server connection (docs/design-notes.md).
 """
 import os
 import ssl

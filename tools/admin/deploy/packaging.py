@@ -16,7 +16,7 @@ WHEEL_PLATFORM = "manylinux2014_x86_64"
 
 def wheelhouse_env(wheelhouse: Path = WHEELHOUSE) -> dict:
     """Environment for an offline `chalice package`: no AWS calls, no metadata probe, and pip
-    limited to the wheelhouse when there is one (field notes)."""
+    limited to the wheelhouse when there is one (docs/design-notes.md)."""
     env = dict(os.environ)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         env.pop(name, None)
