@@ -2,12 +2,14 @@
 
 import * as api from "./api.js";
 import { MAX_SEATS, Store, describeSeats, userIdProblem } from "./state.js";
+import { Poller } from "./poller.js";
 import { View } from "./view.js";
 
 const POLL_MS = 2000;
 
 const store = new Store();
 const view = new View();
+const poller = new Poller(refreshSeats, { interval: POLL_MS, wait: () => store.bookingInFlight });
 
 // --- routing -----------------------------------------------------------------------------
 
@@ -26,7 +28,7 @@ function navigate(url) {
 }
 
 function enter(next, { moveFocus = false } = {}) {
-  stopPolling();
+  poller.stop();
   current = next;
   view.showView(next.name);
   if (next.name === "show") openShow(next.showId);
@@ -45,14 +47,14 @@ function enter(next, { moveFocus = false } = {}) {
 
 async function openShows() {
   view.setTitle("");
-  view.renderShowsLoading();
+  view.shows.renderLoading();
   try {
     const shows = await api.listShows();
     if (current.name !== "shows") return;
     const now = Date.now();
-    view.renderShows(shows.filter((show) => Date.parse(show.startTime) > now));
+    view.shows.render(shows.filter((show) => Date.parse(show.startTime) > now));
   } catch (error) {
-    if (current.name === "shows") view.renderShowsProblem(`We couldn't load the shows. ${error.message} Reload the page to try again.`);
+    if (current.name === "shows") view.shows.renderProblem(`We couldn't load the shows. ${error.message} Reload the page to try again.`);
   }
 }
 
@@ -60,20 +62,20 @@ async function openShows() {
 
 async function openShow(showId) {
   store.clearShow();
-  view.renderShowLoading();
-  view.doneEditingUser();
+  view.show.renderLoading();
+  view.show.doneEditingUser();
   view.setTitle("Show");
   try {
     const [show, seatMap] = await Promise.all([api.getShow(showId), api.getSeats(showId, null)]);
     if (!isOpen(showId)) return;
     store.openShow(show);
     store.applySeats(seatMap.seats, seatMap.etag);
-    view.renderShowHeader(show);
-    view.buildSeatMap(store);
-    startPolling();
+    view.show.renderHeader(show);
+    view.show.buildSeatMap(store);
+    poller.start();
   } catch (error) {
     if (!isOpen(showId)) return;
-    view.renderShowProblem(error.status === 404 || error.code === "VALIDATION_ERROR"
+    view.show.renderProblem(error.status === 404 || error.code === "VALIDATION_ERROR"
       ? "We can't find this show. It may have been removed, or the link is wrong."
       : `We couldn't load this show. ${error.message} Reload the page to try again.`);
   }
@@ -85,116 +87,83 @@ function isOpen(showId) {
 
 // Live seat map: a conditional GET every ~2 s (304 while nothing changed), paused while the
 // tab is hidden and while our own booking is in flight (its answer updates the map itself).
-let pollTimer = null;
-let polling = false;
-
-function startPolling() {
-  stopPolling();
-  if (!document.hidden) pollTimer = setTimeout(refreshSeats, POLL_MS);
-}
-
-function stopPolling() {
-  clearTimeout(pollTimer);
-  pollTimer = null;
-}
-
 async function refreshSeats() {
-  pollTimer = null;
   const show = store.show;
   if (!show) return;
-  // One refresh at a time; a timer that fires meanwhile (e.g. for a show just opened) re-arms.
-  if (polling || store.bookingInFlight) return startPolling();
-  polling = true;
-  try {
-    const result = await api.getSeats(show.id, store.etag);
-    if (store.show !== show || store.bookingInFlight) return;
-    if (!result.notModified) {
-      const lost = store.applySeats(result.seats, result.etag);
-      view.updateSeats(store);
-      if (lost.length) {
-        view.showAlert("Someone just booked this!",
-          `${describeSeats(lost)} ${lost.length === 1 ? "was" : "were"} just booked by someone else and left your selection.`);
-      }
+  const result = await api.getSeats(show.id, store.etag);
+  if (store.show !== show || store.bookingInFlight) return;
+  if (!result.notModified) {
+    const lost = store.applySeats(result.seats, result.etag);
+    view.show.updateSeats(store);
+    if (lost.length) {
+      view.show.showAlert("Someone just booked this!",
+        `${describeSeats(lost)} ${lost.length === 1 ? "was" : "were"} just booked by someone else and left your selection.`);
     }
-  } catch (error) {
-    // A missed refresh is harmless; the next one catches up.
-  } finally {
-    polling = false;
-    if (store.show === show && current.name === "show") startPolling();
   }
 }
 
-document.addEventListener("visibilitychange", () => {
-  if (!store.show || current.name !== "show") return;
-  if (document.hidden) stopPolling();
-  else if (!pollTimer && !polling) refreshSeats();
-});
-
-view.bindSeatToggle((seatId) => {
+view.show.bindSeatToggle((seatId) => {
   const outcome = store.toggleSeat(seatId);
   if (outcome === "full") {
-    view.showAlert(`You can book up to ${MAX_SEATS} seats at a time.`, "Deselect a seat to pick another.");
+    view.show.showAlert(`You can book up to ${MAX_SEATS} seats at a time.`, "Deselect a seat to pick another.");
   } else if (outcome === "selected" || outcome === "deselected") {
-    view.clearShowMessages();
+    view.show.clearMessages();
   }
-  view.updateSeats(store);
+  view.show.updateSeats(store);
 });
 
-view.bindChangeUser(() => view.editUser(store));
+view.show.bindChangeUser(() => view.show.editUser(store));
 
 // --- booking -----------------------------------------------------------------------------
 
-view.bindBook(async (typedUserId) => {
+view.show.bindBook(async (typedUserId) => {
   if (store.bookingInFlight || !store.show || store.selected.size === 0) return;  // a double click stops here
   if (typedUserId !== null) {
     const problem = userIdProblem(typedUserId);
-    view.showUserProblem(problem);
+    view.show.showUserProblem(problem);
     if (problem) return;
     store.setUserId(typedUserId);
-    view.doneEditingUser();
+    view.show.doneEditingUser();
   } else if (!store.userId) {
-    view.showUserProblem(userIdProblem(""));
+    view.show.showUserProblem(userIdProblem(""));
     return;
   }
 
   const show = store.show;
   const { seatIds, key } = store.beginBooking(api.newIdempotencyKey);
-  view.clearShowMessages();
-  view.updateSeats(store);  // optimistic: the seats show as being booked at once
+  view.show.clearMessages();
+  view.show.updateSeats(store);  // optimistic: the seats show as being booked at once
 
   try {
     const booking = await api.bookSeats(show.id, store.userId, seatIds, key);
     if (store.show !== show) return;
     store.bookingConfirmed(booking);
-    view.updateSeats(store);
-    view.showConfirmation(booking, show);
+    view.show.updateSeats(store);
+    view.show.showConfirmation(booking, show);
   } catch (error) {
     if (store.show !== show) return;
     if (error.code === "SEAT_UNAVAILABLE") {
       const takenIds = Array.isArray(error.body && error.body.seatIds) ? error.body.seatIds.map(String) : [];
       const taken = store.bookingRefused(takenIds);
-      view.updateSeats(store);
+      view.show.updateSeats(store);
       const rest = store.selected.size;
-      view.showAlert("Someone just booked this!",
+      view.show.showAlert("Someone just booked this!",
         taken.length ? `${describeSeats(taken)} ${taken.length === 1 ? "is" : "are"} no longer available.` : null,
         rest ? `Your other ${rest === 1 ? "seat is" : "seats are"} still selected — book again to keep ${rest === 1 ? "it" : "them"}.`
              : "Pick another seat.");
     } else if (error.retryable) {
       store.bookingFailed({ keepKey: true });
-      view.updateSeats(store);
-      view.showAlert("We couldn't book your seats just now.",
+      view.show.updateSeats(store);
+      view.show.showAlert("We couldn't book your seats just now.",
         "Nothing was booked. Your seats are still selected — please try again.");
     } else {
       store.bookingFailed({ keepKey: false });
-      view.updateSeats(store);
-      view.showAlert("We couldn't book your seats.", error.message);
+      view.show.updateSeats(store);
+      view.show.showAlert("We couldn't book your seats.", error.message);
     }
   } finally {
-    view.focusAfterBooking();
-    if (store.show === show) {
-      stopPolling();
-      refreshSeats();  // catch up with whatever else changed meanwhile
-    }
+    view.show.focusAfterBooking();
+    if (store.show === show) poller.now();  // catch up with whatever else changed meanwhile
   }
 });
 
@@ -203,12 +172,12 @@ view.bindBook(async (typedUserId) => {
 const details = new Map();  // booking id -> {loading} | {booking} | {error, gone} | {cancelling}
 
 function renderBookings() {
-  view.renderBookings(store.bookings, details, { onCancel: cancel, onForget: forget });
+  view.bookings.render(store.bookings, details, { onCancel: cancel, onForget: forget });
 }
 
 async function openBookings() {
   view.setTitle("My bookings");
-  view.showBookingsMessage("status", "");
+  view.bookings.showMessage("status", "");
   const entries = store.bookings;
   details.clear();
   entries.forEach((entry) => details.set(entry.id, { loading: true }));
@@ -239,23 +208,23 @@ async function cancel(bookingId) {
     const booking = await api.cancelBooking(entry.id, entry.token);
     details.set(bookingId, { booking });
     renderBookings();
-    view.showBookingsMessage("status", "Booking cancelled.",
+    view.bookings.showMessage("status", "Booking cancelled.",
       `${describeSeats(booking.seats)} ${booking.seats.length === 1 ? "is" : "are"} free again for everyone.`);
   } catch (error) {
     details.set(bookingId, detail);
     renderBookings();
-    view.showBookingsMessage("alert", "We couldn't cancel this booking.",
+    view.bookings.showMessage("alert", "We couldn't cancel this booking.",
       error.retryable ? "Nothing changed. Please try again." : error.message);
   }
-  view.focusBookingsHeading();
+  view.bookings.focusHeading();
 }
 
 function forget(bookingId) {
   store.forgetBooking(bookingId);
   details.delete(bookingId);
   renderBookings();
-  view.showBookingsMessage("status", "Removed from this list.");
-  view.focusBookingsHeading();
+  view.bookings.showMessage("status", "Removed from this list.");
+  view.bookings.focusHeading();
 }
 
 // --- start -------------------------------------------------------------------------------
