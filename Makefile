@@ -28,7 +28,7 @@ bench: $(VENV)/.installed
 
 ## storm: 300 containers vs max_connections=100, directly and through pgbouncer (needs pgbouncer)
 storm: $(VENV)/.installed
-	$(PY) -m tools.storm
+	$(PY) -m tools.stress storm
 
 clean:
 	rm -rf .data build .pytest_cache

@@ -174,3 +174,47 @@ def test_sale_answers_that_the_show_does_not_back_fail():
     assert "seat 1 was sold but shows AVAILABLE" in violations
     assert "sold booking a reads back with other seats than it was sold" in violations
     assert "the database holds 1 FAILED bookings of this run, 2 were answered 409 Seat unavailable" in violations
+
+
+# --- the connection storm and the strategies comparison -----------------------------------
+
+def stored(booking_id, status, *seats, token=True):
+    return {**booking(booking_id, status, *seats), "hasToken": token}
+
+
+def storm(sold, bookings, claims):
+    return {check: found for check, found in invariant.database_violations(sold, bookings, claims).items() if found}
+
+
+def test_a_clean_storm_holds():
+    sold = [{"id": "a", "seats": ["1"]}, {"id": "b", "seats": ["2"]}]
+    bookings = [stored("a", "CONFIRMED", "1"), stored("b", "CONFIRMED", "2"), stored("c", "FAILED", "1", token=False)]
+    checks = invariant.database_violations(sold, bookings, [("1", "a"), ("2", "b")])
+    assert len(checks) == 6 and all(found == [] for found in checks.values())
+
+
+def test_storm_claim_by_a_booking_that_is_not_confirmed_is_caught():
+    assert storm([], [stored("a", "FAILED", "1")], [("1", "a")]) == {
+        "claims of a booking that is not CONFIRMED": ["seat 1 is claimed by booking a, which is FAILED"]}
+
+
+def test_storm_confirmed_booking_without_its_claims_or_token_is_caught():
+    found = storm([{"id": "a", "seats": ["1"]}], [stored("a", "CONFIRMED", "1", "2", token=False)], [("1", "a")])
+    assert found == {"CONFIRMED bookings missing claims": ["confirmed booking a holds seats ['1', '2'], but claims ['1']"],
+                     "CONFIRMED bookings without a token": ["confirmed booking a has no token"]}
+
+
+def test_storm_answers_the_database_does_not_back_are_caught():
+    found = storm([{"id": "a", "seats": ["1"]}, {"id": "b", "seats": ["1"]}],
+                  [stored("a", "CONFIRMED", "1"), stored("b", "FAILED", "1"), stored("c", "CONFIRMED", "2")],
+                  [("1", "a"), ("2", "c")])
+    assert found == {
+        "CONFIRMED in the database, never told 201": ["booking c is CONFIRMED, but no request was told so"],
+        "told 201, not CONFIRMED in the database": ["booking b was answered 201, but the database holds it FAILED"],
+        "seats confirmed to two containers": ["seat 1 was sold to 2 requests (bookings a, b)"],
+    }
+
+
+def test_taken_seats_must_be_the_seats_the_winners_were_told():
+    assert invariant.taken_seats_violations(8, 8) == []
+    assert invariant.taken_seats_violations(9, 8) == ["9 seats are marked taken, but the winners were told they got 8"]

@@ -1,4 +1,4 @@
-"""The connection storm, small (tools/storm.py): 120 simulated Lambda containers against a
+"""The connection storm, small (tools/stress/storm.py): 120 simulated Lambda containers against a
 private PostgreSQL with max_connections=30, first directly, then through pgbouncer in
 transaction pooling mode; and the property that makes pooling safe: every statement the
 app sends runs inside an explicit transaction. No timing is asserted: a container that takes
@@ -24,7 +24,7 @@ def storm_results():
         if os.environ.get("CI"):
             pytest.fail("pgbouncer is missing in CI: .ci/run installs it (apt-get install pgbouncer)")
         pytest.skip("pgbouncer is not installed (apt-get install -y pgbouncer)")
-    from tools import storm
+    from tools.stress import storm
 
     results = storm.storm(containers=CONTAINERS, max_connections=MAX_CONNECTIONS, processes=3, pool_size=POOL_SIZE,
                           timeout_s=90, progress=lambda message: None)

@@ -15,7 +15,8 @@ import pytest
 from chalicelib import db, services
 from chalicelib.validation import BookingRequest
 from tools.stress import scenarios
-from tools.stress.targets import LambdaContext, LambdaTarget, Request, api_gateway_event
+from tools.stress.events import LambdaContext, Request, api_gateway_event
+from tools.stress.targets import LambdaTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 

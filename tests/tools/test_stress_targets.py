@@ -1,5 +1,6 @@
-"""The stress tool's targets without a database: the API Gateway proxy event it builds, and
-the Lambda target's request and answers, through botocore's Stubber."""
+"""The load tools without a database: the API Gateway proxy event they build (events.py),
+the Lambda target's request and answers through botocore's Stubber, the report, and the
+commands `python -m tools.stress` passes on (bench, storm)."""
 import io
 import json
 import sys
@@ -10,8 +11,8 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from tools.stress import report
-from tools.stress.targets import (ROUTES, Answer, LambdaContext, LambdaTarget, Request, api_gateway_event,
-                                  match_route, proxy_answer)
+from tools.stress.events import ROUTES, Answer, LambdaContext, Request, api_gateway_event, match_route, proxy_answer
+from tools.stress.targets import LambdaTarget
 
 SHOW = "6f1c2a8e-3b7d-4c55-9a7e-1d2f3a4b5c6d"
 
@@ -147,16 +148,18 @@ def test_plot_writes_a_png(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_bench_subcommand_passes_its_arguments_to_tools_bench(monkeypatch):
+@pytest.mark.parametrize("command, arguments", [("bench", ["--quick", "--skip", "race"]),
+                                                ("storm", ["--containers", "120", "--mode", "direct"])])
+def test_subcommand_passes_its_arguments_on(monkeypatch, command, arguments):
     import types
 
-    import tools
+    import tools.stress
     from tools.stress.__main__ import main
 
     seen = []
-    fake = types.ModuleType("tools.bench")
+    fake = types.ModuleType(f"tools.stress.{command}")
     fake.main = lambda argv: seen.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "tools.bench", fake)
-    monkeypatch.setattr(tools, "bench", fake, raising=False)
-    assert main(["bench", "--quick", "--skip", "race"]) == 0
-    assert seen == [["--quick", "--skip", "race"]]
+    monkeypatch.setitem(sys.modules, f"tools.stress.{command}", fake)
+    monkeypatch.setattr(tools.stress, command, fake, raising=False)
+    assert main([command, *arguments]) == 0
+    assert seen == [arguments]

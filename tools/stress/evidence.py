@@ -1,6 +1,7 @@
 """What a run leaves behind, read back after it: through the target's API (seat map, show,
-bookings with their tokens) and, when a database URL is given, straight from the tables.
-The invariant module judges it; nothing here decides anything.
+bookings with their tokens) and, when a database URL is given, straight from the tables
+(the storm reads its show this way too). The invariant module judges it; nothing here
+decides anything.
 
 The SQL is an auditor's read of the tables themselves, deliberately not the service's
 queries: it must see what is stored, not what the code under test believes is stored.
@@ -11,7 +12,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from chalicelib import db
 from chalicelib.config import parse_database_url
 
-from .targets import Request, Target
+from .events import Request
+from .targets import Target
 
 
 @dataclass
@@ -27,7 +29,7 @@ class SqlView:
     total: int
     seat_ids: List[str]
     claims: List[Tuple[str, str]]
-    bookings: List[dict]  # every booking of the show: {"id", "status", "userId", "seats"}
+    bookings: List[dict]  # every booking of the show: {"id", "status", "userId", "seats", "hasToken"}
 
     def run_bookings(self, user_prefix: str) -> List[dict]:
         return [booking for booking in self.bookings if booking["userId"].startswith(user_prefix)]
@@ -82,7 +84,8 @@ FROM seat_bookings WHERE show_id = CAST(:show_id AS uuid) ORDER BY seat_id"""
 SHOW_BOOKINGS = """
 SELECT CAST(bookings.id AS text), bookings.status, bookings.user_id,
        COALESCE(array_agg(CAST(booking_seats.seat_id AS text) ORDER BY booking_seats.seat_id)
-                FILTER (WHERE booking_seats.seat_id IS NOT NULL), '{}')
+                FILTER (WHERE booking_seats.seat_id IS NOT NULL), '{}'),
+       EXISTS (SELECT 1 FROM booking_tokens WHERE booking_tokens.booking_id = bookings.id)
 FROM bookings
 LEFT JOIN booking_seats ON booking_seats.booking_id = bookings.id
 WHERE bookings.show_id = CAST(:show_id AS uuid)
@@ -101,7 +104,7 @@ def sql_view(database_url: str, show_id: str) -> Optional[SqlView]:
                 return None
             seat_ids = [row[0] for row in con.run(SHOW_SEATS, show_id=show_id)]
             claims = [(row[0], row[1]) for row in con.run(SHOW_CLAIMS, show_id=show_id)]
-            bookings = [{"id": row[0], "status": row[1], "userId": row[2], "seats": list(row[3])}
+            bookings = [{"id": row[0], "status": row[1], "userId": row[2], "seats": list(row[3]), "hasToken": row[4]}
                         for row in con.run(SHOW_BOOKINGS, show_id=show_id)]
         finally:
             con.run("COMMIT")

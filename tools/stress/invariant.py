@@ -1,18 +1,20 @@
 """The booking invariant, checked on plain data: no I/O here, so it can be tested on rows
-crafted to be wrong. Each function returns a list of violations (sentences); an empty list
-is the only thing the stress tool treats as "the invariant holds".
+crafted to be wrong. The one invariant checker of the load tools: the stress scenarios, the
+connection storm and the bench's strategies comparison read rows and let it judge. Each
+function returns a list of violations (sentences), or for the storm one list per named
+check; an empty list is the only thing the tools treat as "the invariant holds".
 
 Plain data:
 - seat ids and booking ids are strings (the API's opaque ids; SQL ids are passed as str);
 - `seat_statuses`: {seat id: "AVAILABLE" | "BOOKED"} from the seat map;
 - a booking: {"id": str, "status": "CONFIRMED" | "FAILED" | "CANCELLED" | anything else,
-  "seats": [seat id, ...]} (the seats it asked for);
+  "seats": [seat id, ...]} (the seats it asked for), and for the storm "hasToken": bool;
 - `claims`: [(seat id, booking id), ...], the rows of `seat_bookings` for the show, or None
   when the database cannot be seen (API only). When claims are given, `bookings` must hold
   every booking of the show, so that a claim by an unknown booking is caught.
 """
 from collections import Counter, defaultdict
-from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 AVAILABLE, BOOKED = "AVAILABLE", "BOOKED"
 CONFIRMED, FAILED, CANCELLED = "CONFIRMED", "FAILED", "CANCELLED"
@@ -23,6 +25,19 @@ Claim = Tuple[str, str]
 def _ids(values: Iterable) -> List[str]:
     """Seat ids as strings, from ids or from the API's seat objects ({"id", "row", "number"})."""
     return [str(value.get("id") if isinstance(value, Mapping) else value) for value in values or ()]
+
+
+def _buyers(sold: Iterable[Mapping]) -> Dict[str, List[str]]:
+    """{seat id: ids of the bookings it went to}, from bookings or 201 bodies ({"id", "seats"})."""
+    buyers = defaultdict(list)
+    for booking in sold:
+        for seat in _ids(booking.get("seats")):
+            buyers[seat].append(str(booking.get("id")))
+    return buyers
+
+
+def _sold_to_many(seat: str, owners: Sequence[str]) -> str:
+    return f"seat {seat} was sold to {len(owners)} requests (bookings {', '.join(sorted(owners))})"
 
 
 def seat_invariant(total: int, seat_statuses: Mapping[str, str], bookings: Iterable[Mapping] = (),
@@ -62,10 +77,7 @@ def seat_invariant(total: int, seat_statuses: Mapping[str, str], bookings: Itera
                  if booking.get("status") == CONFIRMED}
 
     # A seat in two confirmed bookings is sold twice, whatever the claims say.
-    sold_to = defaultdict(list)
-    for booking_id, seats in confirmed.items():
-        for seat in seats:
-            sold_to[seat].append(booking_id)
+    sold_to = _buyers({"id": booking_id, "seats": seats} for booking_id, seats in confirmed.items())
     for seat, owners in sorted(sold_to.items()):
         if len(owners) > 1:
             violations.append(f"seat {seat} is sold twice: confirmed bookings {', '.join(sorted(owners))}")
@@ -178,13 +190,9 @@ def sale_violations(sold: Sequence[Mapping], refused: int, seat_statuses: Mappin
     bookings in the database (None when it cannot be seen).
     """
     violations = []
-    sold_to = defaultdict(list)
-    for booking in sold:
-        for seat in _ids(booking.get("seats")):
-            sold_to[seat].append(str(booking.get("id")))
-    for seat, owners in sorted(sold_to.items()):
+    for seat, owners in sorted(_buyers(sold).items()):
         if len(owners) > 1:
-            violations.append(f"seat {seat} was sold to {len(owners)} requests (bookings {', '.join(sorted(owners))})")
+            violations.append(_sold_to_many(seat, owners))
         if seat_statuses.get(seat) != BOOKED:
             violations.append(f"seat {seat} was sold but shows {seat_statuses.get(seat, 'missing')}")
     for booking in sold:
@@ -207,3 +215,54 @@ def sale_violations(sold: Sequence[Mapping], refused: int, seat_statuses: Mappin
             violations.append(f"the database holds {statuses[FAILED]} FAILED bookings of this run, "
                               f"{refused} were answered 409 Seat unavailable")
     return violations
+
+
+def database_violations(sold: Sequence[Mapping], bookings: Iterable[Mapping],
+                        claims: Iterable[Claim]) -> Dict[str, List[str]]:
+    """Bookings sent straight to the handler, without a seat map to check against (the
+    connection storm), judged on the tables: every claim belongs to a CONFIRMED booking, every
+    CONFIRMED booking holds the claims of all its seats and a token, and the database agrees
+    with what the requests were told.
+
+    `sold` are the 201 answers ({"id", "seats"}); `bookings` every booking of the show, each
+    with "hasToken" (whether its token is stored); `claims` the show's `seat_bookings` rows.
+    Returns the violations grouped by check, each check's list empty when it holds.
+    """
+    by_id = {str(booking["id"]): booking for booking in bookings}
+    claimed = defaultdict(list)  # booking id -> the seats it claims
+    unconfirmed_claims = []
+    for seat, booking_id in sorted((str(seat), str(booking_id)) for seat, booking_id in claims):
+        claimed[booking_id].append(seat)
+        booking = by_id.get(booking_id)
+        if booking is None or booking.get("status") != CONFIRMED:
+            what = booking.get("status") if booking else "not a booking of this show"
+            unconfirmed_claims.append(f"seat {seat} is claimed by booking {booking_id}, which is {what}")
+    confirmed = {booking_id: sorted(_ids(booking.get("seats"))) for booking_id, booking in sorted(by_id.items())
+                 if booking.get("status") == CONFIRMED}
+    missing_claims = [f"confirmed booking {booking_id} holds seats {seats}, but claims {claimed[booking_id]}"
+                      for booking_id, seats in confirmed.items() if seats != claimed[booking_id]]
+    tokenless = [f"confirmed booking {booking_id} has no token"
+                 for booking_id in confirmed if not by_id[booking_id].get("hasToken")]
+    told = {str(answer.get("id")) for answer in sold}
+    never_told = [f"booking {booking_id} is CONFIRMED, but no request was told so"
+                  for booking_id in sorted(set(confirmed) - told)]
+    not_stored = [f"booking {booking_id} was answered 201, but the database holds it "
+                  f"{by_id[booking_id].get('status') if booking_id in by_id else 'nowhere'}"
+                  for booking_id in sorted(told - set(confirmed))]
+    sold_twice = [_sold_to_many(seat, owners) for seat, owners in sorted(_buyers(sold).items()) if len(owners) > 1]
+    return {
+        "claims of a booking that is not CONFIRMED": unconfirmed_claims,
+        "CONFIRMED bookings missing claims": missing_claims,
+        "CONFIRMED bookings without a token": tokenless,
+        "CONFIRMED in the database, never told 201": never_told,
+        "told 201, not CONFIRMED in the database": not_stored,
+        "seats confirmed to two containers": sold_twice,
+    }
+
+
+def taken_seats_violations(taken: int, booked_seats: int) -> List[str]:
+    """The seats a run marked taken are exactly the seats its winners were told they got
+    (the strategies comparison, where the claim is a count of rows)."""
+    if taken == booked_seats:
+        return []
+    return [f"{taken} seats are marked taken, but the winners were told they got {booked_seats}"]

@@ -1,5 +1,6 @@
-"""How a run is shown: a progress bar on stderr, a summary table, JSON for machines, and a
-PNG (latency histogram, throughput over time) drawn with matplotlib's Agg backend."""
+"""How a run is shown: percentiles, a progress bar on stderr, a summary table, JSON for
+machines, and a PNG (latency histogram, throughput over time) drawn with matplotlib's Agg
+backend."""
 import json
 import math
 import sys
@@ -7,13 +8,15 @@ import threading
 import time
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
-from .targets import Answer
+from .events import Answer
 
 
-def percentile(values: Sequence[float], pct: float) -> Optional[float]:
-    """Nearest-rank percentile; None for no values."""
+def percentile(values: Sequence[float], pct: float, empty: Optional[float] = None) -> Optional[float]:
+    """Nearest-rank percentile (no interpolation): the smallest value that at least `pct`
+    percent (0-100) of the values are at or below; `empty` for no values. The one percentile
+    of the load tools: the stress report, the bench and the storm all use it."""
     if not values:
-        return None
+        return empty
     ordered = sorted(values)
     rank = max(1, math.ceil(pct / 100 * len(ordered)))
     return ordered[min(rank, len(ordered)) - 1]

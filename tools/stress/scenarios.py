@@ -12,7 +12,8 @@ from datetime import datetime, timedelta, timezone
 from typing import List, Optional, Sequence
 
 from . import evidence, invariant, report
-from .targets import Answer, Request, Target
+from .events import Answer, Request
+from .targets import Target
 
 SEAT_UNAVAILABLE_MESSAGE = "Seat unavailable"
 

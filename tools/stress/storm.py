@@ -1,4 +1,4 @@
-"""`make storm` / `python -m tools.storm`: hundreds of Lambda containers hit one small database.
+"""`make storm` / `python -m tools.stress storm`: hundreds of Lambda containers hit one small database.
 
 A private PostgreSQL (max_connections 100 by default) on a free 127.0.0.1 port; then, in two
 modes, N simulated containers (default 300: threads spread over a few processes, each
@@ -12,9 +12,11 @@ a warm container does:
              every container gets 201 or 409, no error at all
 
 About a third of the seats are wanted by two containers, so 409s are expected. After each
-mode, SQL checks that every claim belongs to a CONFIRMED booking, every CONFIRMED booking has
-all its claims and a token, and the database agrees with what the containers were told.
-Exit status 0 only when both modes behaved.
+mode, the show's rows are read by SQL (evidence.py) and the invariant module checks that
+every claim belongs to a CONFIRMED booking, every CONFIRMED booking has all its claims and a
+token, and the database agrees with what the containers were told.
+Exit status 0 only when both modes behaved. The containers' worker processes run
+`python -m tools.stress.storm --worker`.
 """
 import argparse
 import json
@@ -32,7 +34,10 @@ from pathlib import Path
 from typing import Dict, List, Optional
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from . import invariant, report
+from .events import LambdaContext, Request, api_gateway_event
+
+ROOT = Path(__file__).resolve().parents[2]
 REPORT_MARKER = "storm-report: "
 
 
@@ -45,7 +50,6 @@ def _worker(job: dict) -> None:
     os.environ["DB_CONNECT_TIMEOUT_S"] = str(job["connect_timeout_s"])
     from app import app
     from chalicelib import db
-    from tools.bench_paths import LambdaContext, booking_body, rest_proxy_event
     from tools.local.serve import thread_local_requests
 
     thread_local_requests(app)  # many containers share this interpreter: one request per thread
@@ -54,11 +58,12 @@ def _worker(job: dict) -> None:
     results: Dict[int, dict] = {}
 
     def container(number: int, seat_id: int) -> None:
-        event = rest_proxy_event(job["show_id"], booking_body([seat_id], user_id=f"container-{number}"))
+        event = api_gateway_event(Request("POST", f"/shows/{job['show_id']}/bookings",
+                                          {"userId": f"container-{number}", "seatIds": [str(seat_id)]}))
         time.sleep(max(0.0, job["start_at"] - time.time()))
         began = time.perf_counter()
         try:
-            response = app(event, LambdaContext())
+            response = app(event, LambdaContext("modex-storm", request_id=event["requestContext"]["requestId"]))
             body = json.loads(response.get("body") or "{}")
             outcome = {"status": response["statusCode"], "error": body.get("error"),
                        "booking_id": body.get("id"), "seat_id": seat_id}
@@ -134,7 +139,7 @@ def _spawn_workers(url: str, show_id: str, assignments: List[tuple], processes: 
     for chunk in chunks:
         job = {"url": url, "show_id": show_id, "containers": chunk, "start_at": start_at, "timeout_s": timeout_s,
                "connect_timeout_s": connect_timeout_s}
-        process = subprocess.Popen([sys.executable, "-m", "tools.storm", "--worker"], cwd=ROOT, text=True,
+        process = subprocess.Popen([sys.executable, "-m", "tools.stress.storm", "--worker"], cwd=ROOT, text=True,
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         process.stdin.write(json.dumps(job) + "\n")
         process.stdin.flush()
@@ -202,42 +207,28 @@ def create_storm_show(seats: int) -> tuple:
     per_row = math.ceil(seats / rows)
     start = datetime.now(timezone.utc) + timedelta(days=7)
     show = services.create_show(ShowRequest(f"Storm {uuid.uuid4().hex[:6]}", start, rows, per_row))
-    seat_ids = [int(seat["id"]) for seat in services.seat_map(show.id).body["seats"]]
+    seat_ids = [seat.id for seat, _ in services.seat_map(show.id).seats]
     return show.id, seat_ids[:seats]
 
 
-def check_database(con, show_id, answers: List[dict]) -> Dict[str, int]:
-    """Invariants after a storm, from SQL on a separate connection; each value must be 0."""
-    params = {"show_id": show_id}
-    claims_not_confirmed = con.run(
-        "SELECT count(*) FROM seat_bookings sb JOIN bookings b ON b.id = sb.booking_id "
-        "WHERE sb.show_id = :show_id AND b.status <> 'CONFIRMED'", **params)[0][0]
-    confirmed_missing_claims = con.run(
-        "SELECT count(*) FROM bookings b WHERE b.show_id = :show_id AND b.status = 'CONFIRMED' AND "
-        "(SELECT count(*) FROM seat_bookings sb WHERE sb.booking_id = b.id) <> "
-        "(SELECT count(*) FROM booking_seats bs WHERE bs.booking_id = b.id)", **params)[0][0]
-    confirmed_without_token = con.run(
-        "SELECT count(*) FROM bookings b WHERE b.show_id = :show_id AND b.status = 'CONFIRMED' AND "
-        "NOT EXISTS (SELECT 1 FROM booking_tokens t WHERE t.booking_id = b.id)", **params)[0][0]
-    confirmed = {str(row[0]) for row in con.run(
-        "SELECT id FROM bookings WHERE show_id = :show_id AND status = 'CONFIRMED'", **params)}
-    told_confirmed = {answer["booking_id"] for answer in answers if answer["status"] == 201}
-    seats_told_twice = sum(count - 1 for count in Counter(
-        answer["seat_id"] for answer in answers if answer["status"] == 201).values() if count > 1)
-    return {
-        "claims of a booking that is not CONFIRMED": claims_not_confirmed,
-        "CONFIRMED bookings missing claims": confirmed_missing_claims,
-        "CONFIRMED bookings without a token": confirmed_without_token,
-        "CONFIRMED in the database, never told 201": len(confirmed - told_confirmed),
-        "told 201, not CONFIRMED in the database": len(told_confirmed - confirmed),
-        "seats confirmed to two containers": seats_told_twice,
-    }
+def check_database(database_url: str, show_id, answers: List[dict]) -> Dict[str, int]:
+    """Invariants after a storm: the show's rows read by SQL on a separate connection, judged
+    by the invariant module; each value (violations of one check) must be 0."""
+    from . import evidence
+
+    tables = evidence.sql_view(database_url, str(show_id))
+    if tables is None:
+        raise RuntimeError(f"the storm's show {show_id} is not in its database")
+    # A seat confirmed to several containers is one violation; no seat is wanted by more than
+    # two containers, so that is also the number of extra confirmations.
+    sold = [{"id": answer["booking_id"], "seats": [answer["seat_id"]]} for answer in answers if answer["status"] == 201]
+    checks = invariant.database_violations(sold, tables.bookings, tables.claims)
+    return {check: len(violations) for check, violations in checks.items()}
 
 
 def run_mode(mode: str, url: str, admin_url: str, containers: int, processes: int, timeout_s: float,
              connect_timeout_s: float, progress) -> ModeResult:
     from chalicelib import db
-    from chalicelib.config import parse_database_url
 
     show_id, seat_ids = create_storm_show(math.ceil(containers * 2 / 3))
     # Container i wants seat i mod len(seats): half the seats are wanted twice.
@@ -253,27 +244,22 @@ def run_mode(mode: str, url: str, admin_url: str, containers: int, processes: in
         stop.set()
         watcher.join(timeout=10)
     result = ModeResult(mode, answers, server_connections_peak=peak[0])
-    con = db.connect(parse_database_url(admin_url))
-    try:
-        result.checks = check_database(con, show_id, answers)
-    finally:
-        con.close()
+    result.checks = check_database(admin_url, show_id, answers)
     return result
 
 
-def _latency_ms(answers: List[dict], status, fraction: float) -> str:
-    values = sorted(answer["latency_s"] for answer in answers if answer["status"] == status and "latency_s" in answer)
-    if not values:
-        return "-"
-    return f"{values[min(len(values) - 1, math.ceil(fraction * len(values)) - 1)] * 1000:.0f}"
+def _latency_ms(answers: List[dict], status, pct: float) -> str:
+    value = report.percentile([answer["latency_s"] for answer in answers
+                               if answer["status"] == status and "latency_s" in answer], pct)
+    return "-" if value is None else f"{value * 1000:.0f}"
 
 
 def summary_table(results: List[ModeResult], max_connections: int) -> str:
     lines = [f"{'mode':<10}{'requests':>9}{'201':>6}{'409':>6}{'503':>6}{'other':>7}{'max latency':>13}"
              f"{'peak server conns':>19}   p50/max ms by answer"]
     for result in results:
-        by_status = ", ".join(f"{status}: {_latency_ms(result.answers, status, 0.5)}/"
-                              f"{_latency_ms(result.answers, status, 1.0)}"
+        by_status = ", ".join(f"{status}: {_latency_ms(result.answers, status, 50)}/"
+                              f"{_latency_ms(result.answers, status, 100)}"
                               for status in (201, 409, 503) if result.count(status))
         lines.append(f"{result.mode:<10}{len(result.answers):>9}{result.count(201):>6}{result.count(409):>6}"
                      f"{result.count(503):>6}{len(result.others):>7}{result.max_latency_s * 1000:>10.0f} ms"
@@ -306,7 +292,7 @@ def storm(containers: int = 300, max_connections: int = 100, processes: int = 4,
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.storm", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.stress storm", description=__doc__.split("\n\n")[0])
     parser.add_argument("--containers", type=int, default=300)
     parser.add_argument("--max-connections", type=int, default=100)
     parser.add_argument("--processes", type=int, default=4, help="worker processes the containers are spread over")

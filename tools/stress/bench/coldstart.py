@@ -1,4 +1,4 @@
-"""Cold-start figures for `tools.bench`: how long a fresh interpreter takes to import the app
+"""Cold-start figures for the bench: how long a fresh interpreter takes to import the app
 (what a new Lambda container pays before its first request), which imports cost the most,
 and how big the Lambda package is."""
 import os
@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import List, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _env() -> dict:
@@ -68,16 +68,16 @@ def import_offenders(top: int = 8, repeats: int = 3) -> List[Tuple[str, float]]:
 def package_size() -> dict:
     """Size of the `chalice package` zip, built offline from the wheelhouse; or why not."""
     try:
-        from tools.admin import deploy
+        from tools.admin.deploy import packaging
     except Exception as error:  # the infra helper's module is not there or broken
-        return {"zip_bytes": None, "reason": f"tools.deploy unavailable: {error}"}
+        return {"zip_bytes": None, "reason": f"tools.admin.deploy unavailable: {error}"}
     try:
-        wheelhouse = deploy.build_wheelhouse()
+        wheelhouse = packaging.build_wheelhouse()
     except Exception as error:
         return {"zip_bytes": None, "reason": f"no wheelhouse (pip download failed: {error})"}
     with tempfile.TemporaryDirectory(prefix="modex-bench-package-") as out:
         try:
-            deploy.package("dev", out_dir=Path(out) / "dev", wheelhouse=wheelhouse)
+            packaging.package("dev", out_dir=Path(out) / "dev", wheelhouse=wheelhouse)
         except Exception as error:
             return {"zip_bytes": None, "reason": f"chalice package failed: {str(error).strip()[:300]}"}
         zip_path = Path(out) / "dev" / "deployment.zip"

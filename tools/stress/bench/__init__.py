@@ -1,4 +1,4 @@
-"""`make bench` / `python -m tools.bench`: what a booking costs, on one fresh database, in one run.
+"""`make bench` / `python -m tools.stress bench`: what a booking costs, on one fresh database, in one run.
 
   paths       single-seat bookings/s through the bare SQL transaction, services.book_seats,
               the Chalice handler (API Gateway proxy event) and HTTP via the local server;
@@ -15,6 +15,7 @@ Figures only: nothing here passes or fails on speed. Progress goes to stderr; a 
 """
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -30,10 +31,12 @@ from typing import Dict, List, Optional
 from chalicelib import services
 from chalicelib.config import parse_database_url
 from chalicelib.validation import ShowRequest
-from tools import bench_coldstart, bench_paths, bench_strategies
 from tools.local import localdb
 
-ROOT = Path(__file__).resolve().parent.parent
+from .. import report
+from . import coldstart, paths as booking_paths, strategies
+
+ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_PLOT = ROOT / "docs" / "performance.png"
 PATH_NAMES = ("sql", "service", "handler", "http")
 
@@ -43,7 +46,7 @@ def progress(message: str) -> None:
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.stress bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--bookings", type=int, default=2000, help="single-seat bookings per path (default 2000)")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds the bookings are split into")
     parser.add_argument("--race-threads", type=int, default=50)
@@ -138,49 +141,52 @@ def machine_info(admin_con) -> dict:
 
 
 def run_paths(shows: Shows, url: str, args) -> dict:
-    paths = [bench_paths.SqlPath(parse_database_url(url)), bench_paths.ServicePath(),
-             bench_paths.HandlerPath(), bench_paths.HttpPath()]
+    paths = [booking_paths.SqlPath(parse_database_url(url)), booking_paths.ServicePath(),
+             booking_paths.HandlerPath(), booking_paths.HttpPath()]
     try:
-        measured = bench_paths.compare_paths(paths, shows.seats, args.bookings, args.rounds, progress)
+        measured = booking_paths.compare_paths(paths, shows.seats, args.bookings, args.rounds, progress)
     finally:
         for path in paths:
             path.close()
     rates, cpu_ms = measured["rates"], measured["cpu_ms"]
     return {"rates": rates, "median_rate": {name: statistics.median(values) for name, values in rates.items()},
-            "ratio": bench_paths.ratios(rates),
+            "ratio": booking_paths.ratios(rates),
             "cpu_ms": {name: statistics.median(values) for name, values in cpu_ms.items()},
             "bookings_per_path": args.bookings // args.rounds * args.rounds, "rounds": args.rounds}
 
 
 def run_race(shows: Shows, args) -> dict:
-    result = bench_paths.race(shows.seats(args.race_repeats), args.race_threads, timeout_s=60, progress=progress)
+    result = booking_paths.race(shows.seats(args.race_repeats), args.race_threads, timeout_s=60, progress=progress)
     latencies = result["latencies"]
-    p = bench_strategies.percentile
+
+    def ms(values, pct):
+        return report.percentile(values, pct, empty=math.nan) * 1000
+
     result.update(
-        p50_ms=p(latencies, 0.50) * 1000, p99_ms=p(latencies, 0.99) * 1000, max_ms=max(latencies) * 1000,
-        winner_p50_ms=p(result["winner_latencies"], 0.50) * 1000,
-        loser_p50_ms=p(result["loser_latencies"], 0.50) * 1000,
-        loser_p99_ms=p(result["loser_latencies"], 0.99) * 1000,
+        p50_ms=ms(latencies, 50), p99_ms=ms(latencies, 99), max_ms=max(latencies) * 1000,
+        winner_p50_ms=ms(result["winner_latencies"], 50),
+        loser_p50_ms=ms(result["loser_latencies"], 50),
+        loser_p99_ms=ms(result["loser_latencies"], 99),
     )
     return result
 
 
 def run_strategies(shows: Shows, admin_con, url: str, args) -> List[dict]:
     attempts = {1: args.attempts, 4: max(1, args.attempts // 2)}
-    return bench_strategies.compare_strategies(parse_database_url(url), admin_con, shows.hot_show,
+    return strategies.compare_strategies(parse_database_url(url), admin_con, shows.hot_show,
                                                args.client_counts, (1, 4), attempts, args.time_limit, progress,
                                                repeats=args.strategy_repeats)
 
 
 def run_cold_start(args) -> dict:
     progress("cold start: importing the app in fresh interpreters")
-    result = {"import": bench_coldstart.import_times(args.import_repeats),
-              "offenders": bench_coldstart.import_offenders()}
+    result = {"import": coldstart.import_times(args.import_repeats),
+              "offenders": coldstart.import_offenders()}
     if "package" in args.skip:
         result["package"] = {"zip_bytes": None, "reason": "skipped (--skip package)"}
     else:
         progress("cold start: building the Lambda package offline")
-        result["package"] = bench_coldstart.package_size()
+        result["package"] = coldstart.package_size()
     return result
 
 
@@ -281,7 +287,7 @@ def plot(results: dict, path: Path) -> None:
         if "strategies" not in results:
             axis.set_axis_off()
             continue
-        for strategy in bench_strategies.STRATEGIES:
+        for strategy in strategies.STRATEGIES:
             for seats, style in ((1, "-"), (4, "--")):
                 rows = [row for row in results["strategies"] if row["strategy"] == strategy and row["seats"] == seats]
                 axis.plot([row["clients"] for row in rows], [row[key] for row in rows], style, marker="o",
@@ -319,7 +325,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     started = time.monotonic()
     results: dict = {}
     with bench_database() as url:
-        admin_con = bench_paths.raw_connection(parse_database_url(url), "modex-bench-admin")
+        admin_con = booking_paths.raw_connection(parse_database_url(url), "modex-bench-admin")
         try:
             results["machine"] = machine_info(admin_con)
             shows = Shows(admin_con)

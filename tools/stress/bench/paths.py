@@ -1,4 +1,4 @@
-"""The four ways a single-seat booking reaches PostgreSQL, for `tools.bench`, and the 50-way race.
+"""The four ways a single-seat booking reaches PostgreSQL, for the bench, and the 50-way race.
 
 Each path books one fresh seat per call and returns the answer's status (201 when booked):
   sql      the booking transaction's statements from chalicelib/sql, run straight on a
@@ -6,7 +6,7 @@ Each path books one fresh seat per call and returns the answer's status (201 whe
            compared with
   service  chalicelib.services.book_seats
   handler  the Chalice app called as Lambda calls it, with an API Gateway REST proxy event
-  http     the local server (tools.serve) over one keep-alive http.client connection
+  http     the local server (tools.local.serve) over one keep-alive http.client connection
 """
 import hashlib
 import http.client
@@ -26,7 +26,10 @@ from chalicelib.errors import SeatUnavailable
 from chalicelib.queries import QUERIES
 from chalicelib.validation import BookingRequest
 
+from ..events import LambdaContext, Request, api_gateway_event
+
 USER_ID = "bench"
+FUNCTION_NAME = "modex-bench-api_handler"
 
 
 def raw_connection(settings: DatabaseSettings, application_name: str = "modex-bench") -> pg8000.native.Connection:
@@ -87,46 +90,9 @@ class ServicePath:
         db.close()
 
 
-class LambdaContext:
-    """The attributes of Lambda's context object that the app reads."""
-
-    function_name = "modex-bench-api_handler"
-    memory_limit_in_mb = 512
-
-    def __init__(self):
-        self.aws_request_id = str(uuid.uuid4())
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 15000
-
-
-def rest_proxy_event(show_id: uuid.UUID, body: bytes, headers: Dict[str, str] = None) -> dict:
-    """An API Gateway REST (v1) proxy event for POST /shows/{show_id}/bookings."""
-    headers = {"Content-Type": "application/json", "Host": "bench.execute-api.us-east-1.amazonaws.com",
-               **(headers or {})}
-    resource = "/shows/{show_id}/bookings"
-    return {
-        "resource": resource,
-        "path": f"/shows/{show_id}/bookings",
-        "httpMethod": "POST",
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": {"show_id": str(show_id)},
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource, "httpMethod": "POST", "path": f"/api/shows/{show_id}/bookings",
-            "stage": "api", "requestId": str(uuid.uuid4()), "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": body.decode(),
-        "isBase64Encoded": False,
-    }
-
-
-def booking_body(seat_ids: Sequence[int], user_id: str = USER_ID) -> bytes:
-    return json.dumps({"userId": user_id, "seatIds": [str(seat_id) for seat_id in seat_ids]}).encode()
+def booking(seat_ids: Sequence[int], user_id: str = USER_ID) -> dict:
+    """The body of POST /api/shows/{show_id}/bookings."""
+    return {"userId": user_id, "seatIds": [str(seat_id) for seat_id in seat_ids]}
 
 
 class HandlerPath:
@@ -138,7 +104,8 @@ class HandlerPath:
         self.app = app
 
     def book(self, show_id: uuid.UUID, seat_id: int) -> int:
-        response = self.app(rest_proxy_event(show_id, booking_body([seat_id])), LambdaContext())
+        event = api_gateway_event(Request("POST", f"/shows/{show_id}/bookings", booking([seat_id])))
+        response = self.app(event, LambdaContext(FUNCTION_NAME, request_id=event["requestContext"]["requestId"]))
         return response["statusCode"]
 
     def close(self) -> None:
@@ -168,7 +135,7 @@ class HttpPath:
             return self._post(show_id, seat_id)
 
     def _post(self, show_id: uuid.UUID, seat_id: int) -> int:
-        self.connection.request("POST", f"/api/shows/{show_id}/bookings", body=booking_body([seat_id]),
+        self.connection.request("POST", f"/api/shows/{show_id}/bookings", body=json.dumps(booking([seat_id])).encode(),
                                 headers={"Content-Type": "application/json"})
         response = self.connection.getresponse()
         response.read()

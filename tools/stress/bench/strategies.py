@@ -1,4 +1,4 @@
-"""Three ways to decide who gets a seat, on the same hot-show workload, for `tools.bench`.
+"""Three ways to decide who gets a seat, on the same hot-show workload, for the bench.
 
   unique      ours: INSERT ... ON CONFLICT DO NOTHING into seat_bookings (claim_seats.sql);
               the unique constraint decides
@@ -26,6 +26,8 @@ from pg8000.exceptions import DatabaseError
 
 from chalicelib.config import DatabaseSettings
 from chalicelib.db import sqlstate
+
+from .. import invariant, report
 
 STRATEGIES = ("unique", "row-lock", "cas")
 
@@ -87,7 +89,7 @@ def _worker(settings: DatabaseSettings, inbox, outbox) -> None:
     """A client process: one connection, then attempts as the parent sends them."""
     from chalicelib.queries import QUERIES
     from chalicelib.db import begin_statement
-    from tools.bench_paths import raw_connection
+    from .paths import raw_connection
 
     con = raw_connection(settings, "modex-bench-client")
     sql = {"begin": begin_statement(settings), "insert_booking": QUERIES["insert_booking"],
@@ -219,16 +221,7 @@ def _consistent(admin_con, strategy: str, show_id, booked_seats: int) -> bool:
     else:
         count = admin_con.run("SELECT count(*) FROM bench_seat_status WHERE show_id = :s AND status = 'BOOKED'",
                               s=show_id)[0][0]
-    return count == booked_seats
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile (no interpolation): the value `fraction` of samples are at or below."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(fraction * len(ordered))))
-    return ordered[rank - 1]
+    return not invariant.taken_seats_violations(count, booked_seats)
 
 
 def summarise(strategy: str, size: int, clients: int, result: dict) -> dict:
@@ -241,6 +234,6 @@ def summarise(strategy: str, size: int, clients: int, result: dict) -> dict:
         "strategy": strategy, "seats": size, "clients": clients, "attempts": len(outcomes),
         "ok": outcomes.count("ok"), "taken": outcomes.count("taken"), "errors": errors,
         "throughput": len(outcomes) / result["elapsed_s"] if result["elapsed_s"] > 0 else float("nan"),
-        "p50_ms": percentile(result["latencies"], 0.50) * 1000,
-        "p99_ms": percentile(result["latencies"], 0.99) * 1000,
+        "p50_ms": report.percentile(result["latencies"], 50, empty=math.nan) * 1000,
+        "p99_ms": report.percentile(result["latencies"], 99, empty=math.nan) * 1000,
     }
