@@ -20,7 +20,7 @@ def read_secret(secret_arn: str, refresh: bool = False) -> dict:
             import boto3
             from botocore.config import Config
 
-            # Fail fast (then 503) rather than hang until the Lambda times out.
+            # Fail fast (then UNAVAILABLE) rather than hang until the Lambda times out.
             client = boto3.client("secretsmanager", config=Config(
                 connect_timeout=2, read_timeout=3, retries={"max_attempts": 2}))
             response = client.get_secret_value(SecretId=secret_arn)

@@ -158,7 +158,7 @@ def transaction():
 
     A connection found broken when the transaction starts is replaced once (a warm Lambda
     container's connection may have been closed by the proxy while it was frozen). A failure
-    after that is final for this request: its outcome becomes a 503, and the connection is
+    after that is final for this request: its outcome becomes UNAVAILABLE, and the connection is
     dropped so the next request starts afresh.
     """
     con = connection()
@@ -203,7 +203,7 @@ def _rollback(con: pg8000.native.Connection, cause: BaseException) -> None:
 
 
 def as_unavailable(exc: BaseException) -> Optional[Unavailable]:
-    """The 503 a transient database failure becomes, or None when it is not transient."""
+    """The UNAVAILABLE error a transient database failure becomes, or None when it is not transient."""
     if sqlstate(exc) in BUSY:
         # Deadlock, lock timeout, statement timeout: the request was fine, the moment wasn't.
         return Unavailable("The database is busy right now; please try again.")
