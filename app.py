@@ -85,14 +85,36 @@ def get_show(show_id):
     return services.get_show(validation.show_id(show_id)).to_json()
 
 
-@api_route("/shows/{show_id}/seats")
-def get_seat_map(show_id):
-    seat_map = services.seat_map(validation.show_id(show_id))
-    etag = f'"{seat_map.version}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+# How long a CDN and browsers may keep a read: the seat list is revalidated every time, the
+# availability string for a second (the crowd reads it from the CDN), the layout for good.
+SEATS_CACHE = "no-cache"
+AVAILABILITY_CACHE = "public, max-age=1"
+LAYOUT_CACHE = "public, max-age=31536000, immutable"
+
+
+def conditional_answer(value, cache_control: str) -> Response:
+    """200 with the value's JSON, or 304 when If-None-Match names its version."""
+    etag = f'"{value.version}"'
+    headers = {"ETag": etag, "Cache-Control": cache_control}
     if validation.etag_matches(app.current_request.headers.get("if-none-match"), etag):
         return Response(body="", status_code=NOT_MODIFIED, headers=headers)
-    return Response(body=seat_map.to_json(), headers=headers)
+    return Response(body=value.to_json(), headers=headers)
+
+
+@api_route("/shows/{show_id}/seats")
+def get_seat_map(show_id):
+    section = validation.section_name((app.current_request.query_params or {}).get("section"))
+    return conditional_answer(services.seat_map(validation.show_id(show_id), section), SEATS_CACHE)
+
+
+@api_route("/shows/{show_id}/availability")
+def get_availability(show_id):
+    return conditional_answer(services.availability(validation.show_id(show_id)), AVAILABILITY_CACHE)
+
+
+@api_route("/shows/{show_id}/layout")
+def get_layout(show_id):
+    return conditional_answer(services.room(validation.show_id(show_id)), LAYOUT_CACHE)
 
 
 @api_route("/shows/{show_id}/bookings", methods=["POST"])
@@ -133,7 +155,8 @@ answer_405_for_undeclared_methods()
 
 @app.lambda_function(name="create_show")
 def create_show(event, context):
-    """Admin only (IAM): {"name", "startTime", "rows", "seatsPerRow"} -> Show."""
+    """Admin only (IAM): {"name", "startTime", "layout" | "rows" + "seatsPerRow", "holdMinutes"?,
+    "maxSeatsPerUser"?} -> Show."""
     try:
         return services.create_show(validation.show_request(event)).to_json()
     except ModexError as error:

@@ -1,11 +1,16 @@
 """Rows <-> domain values. The only code that runs SQL on behalf of services; a Repository
 works inside the transaction of the unit of work that made it."""
+import json
 import uuid
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import List, Optional, Sequence, Tuple
+from itertools import groupby
+from typing import Dict, List, Optional, Sequence, Tuple
 
-from .model import Booking, BookingStatus, Seat, SeatStatus, Show
+from .layout import Category, Layout
+from .model import (Booking, BookingStatus, Room, RoomRow, RoomSeat, RoomSection, Seat, SeatStatus, SectionSummary,
+                    Show)
 from .queries import QUERIES
 
 
@@ -20,11 +25,13 @@ class IdempotencyRecord:
 
 
 def _seat(row) -> Seat:
-    return Seat(id=row[0], row=row[1], number=row[2])
+    return Seat(id=row[0], row=row[1], number=row[2], section=row[3], category=row[4], accessible=row[5],
+                price=row[6])
 
 
 def _show(row) -> Show:
-    return Show(id=row[0], name=row[1], start_time=row[2], total_seats=row[3], available_seats=row[4])
+    return Show(id=row[0], name=row[1], start_time=row[2], total_seats=row[3], available_seats=row[4],
+                currency=row[5], hold_minutes=row[6], max_seats_per_user=row[7])
 
 
 class Repository:
@@ -35,33 +42,84 @@ class Repository:
         return self._con.run(QUERIES[query_name], **params)
 
     def list_shows(self) -> List[Show]:
-        return [_show(row) for row in self._run("list_shows")]
+        return self._with_venue([_show(row) for row in self._run("list_shows")])
 
     def find_show(self, show_id: uuid.UUID) -> Optional[Show]:
-        rows = self._run("find_show", show_id=show_id)
-        return _show(rows[0]) if rows else None
+        shows = self._with_venue([_show(row) for row in self._run("find_show", show_id=show_id)])
+        return shows[0] if shows else None
+
+    def _categories(self, show_ids: List[uuid.UUID]) -> Dict[uuid.UUID, Tuple[Category, ...]]:
+        rows = self._run("show_categories", show_ids=show_ids)
+        return {show_id: tuple(Category(row[1], row[2], row[3]) for row in group)
+                for show_id, group in groupby(rows, key=lambda row: row[0])}
+
+    def _sections(self, show_ids: List[uuid.UUID]) -> Dict[uuid.UUID, List[SectionSummary]]:
+        """show id -> its sections in layout order."""
+        sections = defaultdict(list)
+        for show_id, name, hints, total, available in self._run("show_sections", show_ids=show_ids):
+            sections[show_id].append(SectionSummary(name, total, available, hints))
+        return sections
+
+    def _with_venue(self, shows: List[Show]) -> List[Show]:
+        """The shows with their categories and sections' availability: two queries for all of them."""
+        if not shows:
+            return shows
+        ids = [show.id for show in shows]
+        categories, sections = self._categories(ids), self._sections(ids)
+        return [replace(show, categories=categories.get(show.id, ()),
+                        sections=tuple(sections.get(show.id, ()))) for show in shows]
 
     def show_has_started(self, show_id: uuid.UUID) -> Optional[bool]:
         """True or False for a show that exists, None for one that doesn't."""
         rows = self._run("find_show_start", show_id=show_id)
         return rows[0][0] if rows else None
 
-    def insert_show(self, show_id: uuid.UUID, name: str, start_time: datetime, rows: int, seats_per_row: int) -> Show:
-        show = _show(self._run("insert_show", show_id=show_id, name=name, start_time=start_time,
-                               total_seats=rows * seats_per_row)[0])
-        self._run("insert_seats", show_id=show_id, rows=rows, seats_per_row=seats_per_row)
-        return show
+    def insert_show(self, show_id: uuid.UUID, name: str, start_time: datetime, layout: Layout, hold_minutes: int,
+                    max_seats_per_user: int) -> Show:
+        """The show and its whole room: categories, sections, seats, one statement each."""
+        seats = list(layout.seats())
+        row = self._run("insert_show", show_id=show_id, name=name, start_time=start_time, total_seats=len(seats),
+                        currency=layout.currency, hold_minutes=hold_minutes,
+                        max_seats_per_user=max_seats_per_user)[0]
+        categories = layout.categories
+        self._run("insert_categories", show_id=show_id, ids=[category.id for category in categories],
+                  names=[category.name for category in categories], prices=[category.price for category in categories])
+        sections = layout.sections
+        self._run("insert_sections", show_id=show_id, names=[section.name for section in sections],
+                  hints=[json.dumps(dict(section.hints)) for section in sections],
+                  totals=[sum(len(row.numbers) for row in section.rows) for section in sections])
+        self._run("insert_seats", show_id=show_id, sections=[seat.section for seat in seats],
+                  rows=[seat.row for seat in seats], numbers=[seat.number for seat in seats],
+                  categories=[seat.category for seat in seats], accessible=[seat.accessible for seat in seats])
+        return self.find_show(row[0])
 
-    def seat_map(self, show_id: uuid.UUID) -> List[Tuple[Seat, SeatStatus]]:
-        return [(_seat(row), SeatStatus.BOOKED if row[3] else SeatStatus.AVAILABLE)
-                for row in self._run("seat_map", show_id=show_id)]
+    def seat_map(self, show_id: uuid.UUID, section: Optional[str] = None) -> List[Tuple[Seat, SeatStatus]]:
+        return [(_seat(row), SeatStatus.BOOKED if row[7] else SeatStatus.AVAILABLE)
+                for row in self._run("seat_map", show_id=show_id, section=section)]
+
+    def availability(self, show_id: uuid.UUID) -> Optional[str]:
+        """One character per seat in layout order; None for a show without seats (an unknown one)."""
+        return self._run("availability", show_id=show_id)[0][0]
+
+    def room(self, show_id: uuid.UUID) -> Optional[Room]:
+        show = self.find_show(show_id)
+        if show is None:
+            return None
+        seats_by_section = groupby(self._run("room", show_id=show_id), key=lambda row: row[0])
+        sections = []
+        for (_, seat_rows), summary in zip(seats_by_section, show.sections):
+            rows = tuple(RoomRow(label, tuple(RoomSeat(row[2], row[3], row[4], row[5]) for row in group))
+                         for label, group in groupby(seat_rows, key=lambda row: row[1]))
+            sections.append(RoomSection(summary.name, summary.hints, rows))
+        return Room(show_id, show.currency, show.categories, tuple(sections))
 
     def insert_booking(self, booking_id: uuid.UUID, show_id: uuid.UUID, user_id: str,
-                       status: BookingStatus) -> Optional[datetime]:
-        """The new booking's created_at, or None when the show is unknown or has started."""
+                       status: BookingStatus) -> Optional[Tuple[datetime, str]]:
+        """The new booking's created_at and its show's currency, or None when the show is
+        unknown or has started."""
         rows = self._run("insert_booking", booking_id=booking_id, show_id=show_id, user_id=user_id,
                          status=status.value)
-        return rows[0][1] if rows else None
+        return (rows[0][0], rows[0][1]) if rows else None
 
     def insert_booking_seats(self, booking_id: uuid.UUID, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
         """Records the seats asked for; returns those that belong to the show."""
@@ -83,7 +141,8 @@ class Repository:
         booking_row = rows[0]
         seats = tuple(_seat(row) for row in self._run("find_booking_seats", booking_id=booking_id))
         return Booking(id=booking_row[0], user_id=booking_row[1], show_id=booking_row[2],
-                       status=BookingStatus(booking_row[3]), seats=seats, created_at=booking_row[4])
+                       status=BookingStatus(booking_row[3]), seats=seats, created_at=booking_row[4],
+                       currency=booking_row[5])
 
     def booking_token_hashes(self, booking_id: uuid.UUID) -> List[bytes]:
         return [row[0] for row in self._run("find_booking_token_hashes", booking_id=booking_id)]

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Callable, List, Optional, Sequence
 
 from .errors import Forbidden, IdempotencyKeyReused, NotFound, SeatUnavailable, ShowStarted, ValidationError
-from .model import Booking, BookingStatus, IssuedBooking, SeatMap, Show
+from .model import Availability, Booking, BookingStatus, IssuedBooking, Room, SeatMap, Show
 from .repository import IdempotencyRecord, Repository
 from .unit_of_work import UnitOfWork
 from .validation import BookingRequest, ShowRequest
@@ -55,20 +55,40 @@ def get_show(show_id: uuid.UUID, uow: UnitOfWorkFactory = UnitOfWork) -> Show:
     return show
 
 
-def seat_map(show_id: uuid.UUID, uow: UnitOfWorkFactory = UnitOfWork) -> SeatMap:
-    """Every seat of the show with its status (and the map's version, for an ETag)."""
+def seat_map(show_id: uuid.UUID, section: Optional[str] = None, uow: UnitOfWorkFactory = UnitOfWork) -> SeatMap:
+    """Every seat of the show (or of one section) with its status, in layout order."""
     with uow() as work:
-        seats = work.repository.seat_map(show_id)
-        if not seats and work.repository.find_show(show_id) is None:
-            raise NotFound("No such show.")
+        seats = work.repository.seat_map(show_id, section)
+        if not seats:
+            if work.repository.find_show(show_id) is None:
+                raise NotFound("No such show.")
+            raise NotFound("No such section in this show.")  # every section has seats
     return SeatMap(show_id, tuple(seats))
 
 
-def create_show(request: ShowRequest, uow: UnitOfWorkFactory = UnitOfWork) -> Show:
-    """Creates a show and its whole seat layout in one transaction."""
+def availability(show_id: uuid.UUID, uow: UnitOfWorkFactory = UnitOfWork) -> Availability:
+    """The status of every seat as one character, in layout order: the cheap read a crowd polls."""
     with uow() as work:
-        return work.repository.insert_show(uuid.uuid4(), request.name, request.start_time, request.rows,
-                                           request.seats_per_row)
+        statuses = work.repository.availability(show_id)
+    if statuses is None:
+        raise NotFound("No such show.")
+    return Availability(show_id, statuses)
+
+
+def room(show_id: uuid.UUID, uow: UnitOfWorkFactory = UnitOfWork) -> Room:
+    """The show's layout with its seat ids: sections, rows, seats, categories and prices."""
+    with uow() as work:
+        found = work.repository.room(show_id)
+    if found is None:
+        raise NotFound("No such show.")
+    return found
+
+
+def create_show(request: ShowRequest, uow: UnitOfWorkFactory = UnitOfWork) -> Show:
+    """Creates a show and its whole room (categories, sections, seats) in one transaction."""
+    with uow() as work:
+        return work.repository.insert_show(uuid.uuid4(), request.name, request.start_time, request.layout,
+                                           request.hold_minutes, request.max_seats_per_user)
 
 
 def book_seats(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional[str] = None,
@@ -98,8 +118,8 @@ def book_seats(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Opt
 def _confirm(repository: Repository, show_id: uuid.UUID, request: BookingRequest,
              idempotency_key: Optional[str]) -> IssuedBooking:
     booking_id = uuid.uuid4()
-    created_at = repository.insert_booking(booking_id, show_id, request.user_id, BookingStatus.CONFIRMED)
-    if created_at is None:
+    created = repository.insert_booking(booking_id, show_id, request.user_id, BookingStatus.CONFIRMED)
+    if created is None:
         raise _show_missing_or_started(repository, show_id)
     seats = repository.insert_booking_seats(booking_id, show_id, request.seat_ids)
     if len(seats) != len(request.seat_ids):
@@ -111,7 +131,9 @@ def _confirm(repository: Repository, show_id: uuid.UUID, request: BookingRequest
         record = IdempotencyRecord(request.fingerprint(), BookingStatus.CONFIRMED, booking_id)
         if not repository.insert_idempotency_record(show_id, idempotency_key, record):
             raise _KeyAlreadyAnswered()
-    booking = Booking(booking_id, request.user_id, show_id, BookingStatus.CONFIRMED, tuple(seats), created_at)
+    created_at, currency = created
+    booking = Booking(booking_id, request.user_id, show_id, BookingStatus.CONFIRMED, tuple(seats), created_at,
+                      currency)
     return _issue(repository, booking)
 
 

@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 from typing import Optional, Tuple
 
 from .errors import NotFound, PayloadTooLarge, Unauthorized, ValidationError
+from .layout import MAX_NAME_LENGTH as MAX_SECTION_NAME_LENGTH
+from .layout import Layout, grid, parse_layout
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_SEATS_PER_BOOKING = 10
@@ -20,6 +22,8 @@ MAX_SEATS_PER_ROW = 100
 # Seat ids are opaque strings to clients; here they are positive bigints in decimal.
 MAX_SEAT_ID_DIGITS = 18
 MAX_TOKEN_LENGTH = 512
+DEFAULT_HOLD_MINUTES, MAX_HOLD_MINUTES = 10, 60
+DEFAULT_MAX_SEATS_PER_USER, MAX_SEATS_PER_USER = 10, 100
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,9 @@ class BookingRequest:
 class ShowRequest:
     name: str
     start_time: datetime
-    rows: int
-    seats_per_row: int
+    layout: Layout
+    hold_minutes: int = DEFAULT_HOLD_MINUTES
+    max_seats_per_user: int = DEFAULT_MAX_SEATS_PER_USER
 
 
 def _has_control_characters(text: str) -> bool:
@@ -120,6 +125,15 @@ def booking_id(value: str) -> uuid.UUID:
         raise NotFound("No such booking.") from None
 
 
+def section_name(value: Optional[str]) -> Optional[str]:
+    """A `?section=` filter: a section's name, or None for all sections."""
+    if value is None:
+        return None
+    if not 1 <= len(value) <= MAX_SECTION_NAME_LENGTH or _has_control_characters(value):
+        raise NotFound("No such section in this show.")
+    return value
+
+
 def idempotency_key(value: Optional[str]) -> Optional[str]:
     if value is None:
         return None
@@ -151,10 +165,13 @@ def _whole_number(event: dict, field: str, low: int, high: int) -> int:
 
 
 def show_request(event, now: Optional[datetime] = None) -> ShowRequest:
-    """The create_show admin event, checked."""
+    """The create_show admin event, checked: {"name", "startTime"} and either a "layout" or the
+    one-section shorthand "rows" + "seatsPerRow"; optionally "holdMinutes", "maxSeatsPerUser"."""
     if not isinstance(event, dict):
         raise ValidationError("The event must be a JSON object.")
-    _reject_unknown_fields(event, {"name", "startTime", "rows", "seatsPerRow"})
+    settings = {"holdMinutes", "maxSeatsPerUser"}
+    room = {"layout"} if "layout" in event else {"rows", "seatsPerRow"}
+    _reject_unknown_fields(event, {"name", "startTime"} | room | settings)
     name = _text(event, "name", MAX_SHOW_NAME_LENGTH)
     if not name.strip():
         raise ValidationError("name must not be blank.")
@@ -167,9 +184,17 @@ def show_request(event, now: Optional[datetime] = None) -> ShowRequest:
         raise ValidationError("startTime must carry a UTC offset, e.g. 2030-05-01T20:00:00Z.")
     if start_time <= (now or datetime.now(timezone.utc)):
         raise ValidationError("startTime must lie in the future.")
-    rows = _whole_number(event, "rows", 1, MAX_ROWS)
-    seats_per_row = _whole_number(event, "seatsPerRow", 1, MAX_SEATS_PER_ROW)
-    return ShowRequest(name, start_time.astimezone(timezone.utc), rows, seats_per_row)
+    if "layout" in event:
+        layout = parse_layout(event["layout"])
+    else:
+        layout = grid(_whole_number(event, "rows", 1, MAX_ROWS), _whole_number(event, "seatsPerRow", 1, MAX_SEATS_PER_ROW))
+    hold_minutes = _optional_whole_number(event, "holdMinutes", 1, MAX_HOLD_MINUTES, DEFAULT_HOLD_MINUTES)
+    max_seats = _optional_whole_number(event, "maxSeatsPerUser", 1, MAX_SEATS_PER_USER, DEFAULT_MAX_SEATS_PER_USER)
+    return ShowRequest(name, start_time.astimezone(timezone.utc), layout, hold_minutes, max_seats)
+
+
+def _optional_whole_number(event: dict, field: str, low: int, high: int, default: int) -> int:
+    return _whole_number(event, field, low, high) if field in event else default
 
 
 def check_body_size(raw_body: Optional[bytes]) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib import db, services
 from chalicelib.config import parse_database_url
+from chalicelib.layout import grid
 from chalicelib.validation import ShowRequest
 from tools.local import localdb
 from tools.local.serve import make_server
@@ -39,7 +40,7 @@ def sql(database_url):
 def make_show(database_url):
     def make(rows=2, seats_per_row=10, name=None, starts_in=timedelta(days=30)):
         start = datetime.now(timezone.utc) + starts_in
-        return services.create_show(ShowRequest(name or f"Show {uuid.uuid4().hex[:6]}", start, rows, seats_per_row))
+        return services.create_show(ShowRequest(name or f"Show {uuid.uuid4().hex[:6]}", start, grid(rows, seats_per_row)))
 
     return make
 

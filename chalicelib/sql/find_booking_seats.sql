@@ -1,4 +1,7 @@
-SELECT seats.id, seats.row_label, seats.number
-FROM booking_seats JOIN seats ON seats.id = booking_seats.seat_id
+SELECT seats.id, seats.row_label, seats.number, sections.name, seats.category_id, seats.accessible, categories.price
+FROM booking_seats
+JOIN seats ON seats.id = booking_seats.seat_id
+JOIN sections ON sections.show_id = seats.show_id AND sections.position = seats.section_position
+JOIN categories ON categories.show_id = seats.show_id AND categories.id = seats.category_id
 WHERE booking_seats.booking_id = :booking_id
-ORDER BY seats.row_label, seats.number
+ORDER BY seats.ordinal

@@ -1,4 +1,5 @@
 SELECT shows.id, shows.name, shows.start_time, shows.total_seats,
-       shows.total_seats - (SELECT count(*) FROM seat_bookings WHERE seat_bookings.show_id = shows.id)
+       shows.total_seats - (SELECT count(*) FROM seat_bookings WHERE seat_bookings.show_id = shows.id),
+       shows.currency, shows.hold_minutes, shows.max_seats_per_user
 FROM shows
 WHERE shows.id = :show_id

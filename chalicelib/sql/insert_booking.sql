@@ -1,6 +1,9 @@
 -- Creates a booking for a show that exists and has not started; no row back means neither.
-INSERT INTO bookings (id, show_id, user_id, status)
-SELECT :booking_id, shows.id, :user_id, :status
-FROM shows
-WHERE shows.id = :show_id AND shows.start_time > now()
-RETURNING id, created_at
+WITH show AS (
+    SELECT shows.id, shows.currency FROM shows WHERE shows.id = :show_id AND shows.start_time > now()
+), booking AS (
+    INSERT INTO bookings (id, show_id, user_id, status)
+    SELECT :booking_id, show.id, :user_id, :status FROM show
+    RETURNING created_at
+)
+SELECT booking.created_at, show.currency FROM booking, show

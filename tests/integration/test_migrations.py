@@ -4,13 +4,12 @@ import multiprocessing
 import os
 import secrets
 import uuid
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from chalicelib import db, schema, services
 from chalicelib.errors import SeatUnavailable
-from chalicelib.validation import BookingRequest, ShowRequest
+from chalicelib.validation import BookingRequest
 from tools.local import localdb
 
 
@@ -57,40 +56,66 @@ def test_two_processes_migrating_at_once_both_succeed_and_apply_once(empty_datab
     assert applied == [path.stem for path in schema.migration_files()]
 
 
-def test_idempotency_records_keep_their_answers_across_002(empty_database, database_url):
-    """Records written before 002 (an HTTP status and body) replay the same answer after it."""
+WAVE_ONE = """
+INSERT INTO shows (id, name, start_time, total_seats) VALUES (:show, 'Old', now() + interval '1 day', 6);
+INSERT INTO seats (show_id, row_label, number)
+SELECT :show, row_label, number FROM unnest(ARRAY['B', 'A']) AS row_label, generate_series(1, 3) AS number;
+INSERT INTO bookings (id, show_id, user_id, status) VALUES (:won, :show, 'ann', 'CONFIRMED'),
+                                                           (:lost, :show, 'bob', 'FAILED');
+INSERT INTO booking_seats (booking_id, show_id, seat_id)
+SELECT booking, :show, (SELECT id FROM seats WHERE show_id = :show AND row_label = 'A' AND number = 1)
+FROM unnest(ARRAY[CAST(:won AS uuid), CAST(:lost AS uuid)]) AS booking;
+INSERT INTO seat_bookings (show_id, seat_id, booking_id) SELECT show_id, seat_id, booking_id FROM booking_seats
+WHERE booking_id = :won
+"""
+WAVE_ONE_KEY = """
+INSERT INTO idempotency_keys (show_id, key, fingerprint, response_status, response_body, booking_id)
+VALUES (:show, :key, :fingerprint, :status, CAST(:body AS jsonb), :booking)
+"""
+
+
+def test_wave_one_data_keeps_working_after_the_migrations(empty_database, database_url):
+    """A database of the first release (001 only, with a show, bookings and idempotency records
+    that stored an HTTP status and body) migrates to one-section venues that still work."""
     os.environ["DATABASE_URL"] = empty_database
     db.configure(None)
     try:
         first = schema.migration_files()[0]
+        show_id, won, lost = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         with db.transaction() as con:
             con.run(first.read_text())
             con.run("CREATE TABLE schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL "
                     "DEFAULT now())")
             con.run("INSERT INTO schema_migrations (version) VALUES (:version)", version=first.stem)
-        show = services.create_show(ShowRequest("Old", datetime.now(timezone.utc) + timedelta(days=1), 1, 3))
-        seat_ids = [seat.id for seat, _ in services.seat_map(show.id).seats]
-        booked = services.book_seats(show.id, BookingRequest("ann", (seat_ids[0],)))
-        failed_id = uuid.uuid4()
-        with db.transaction() as con:
-            con.run("INSERT INTO bookings (id, show_id, user_id, status) VALUES (:id, :show, 'bob', 'FAILED')",
-                    id=failed_id, show=show.id)
-            for key, status, body, booking_id, user in (
-                    ("won", 201, booked.booking.to_json(), booked.booking.id, "ann"),
-                    ("lost", 409, {"error": "SEAT_UNAVAILABLE", "message": "Seat unavailable",
-                                   "seatIds": [str(seat_ids[0])]}, failed_id, "bob")):
-                con.run("INSERT INTO idempotency_keys (show_id, key, fingerprint, response_status, response_body, "
-                        "booking_id) VALUES (:show, :key, :fingerprint, :status, CAST(:body AS jsonb), :booking)",
-                        show=show.id, key=key, status=status, body=json.dumps(body), booking=booking_id,
-                        fingerprint=BookingRequest(user, (seat_ids[0],)).fingerprint())
+            for statement in WAVE_ONE.strip().split(";\n"):
+                con.run(statement, **{name: value for name, value in dict(show=show_id, won=won, lost=lost).items()
+                                      if f":{name}" in statement})
+            seat_a1 = con.run("SELECT id FROM seats WHERE show_id = :show AND row_label = 'A' AND number = 1",
+                              show=show_id)[0][0]
+            refusal_body = {"error": "SEAT_UNAVAILABLE", "message": "Seat unavailable", "seatIds": [str(seat_a1)]}
+            for key, user, status, body, booking in (("won", "ann", 201, {}, won),
+                                                     ("lost", "bob", 409, refusal_body, lost)):
+                con.run(WAVE_ONE_KEY, show=show_id, key=key, status=status, body=json.dumps(body), booking=booking,
+                        fingerprint=BookingRequest(user, (seat_a1,)).fingerprint())
 
         assert schema.migrate() == [path.stem for path in schema.migration_files()[1:]]
 
-        replay = services.book_seats(show.id, BookingRequest("ann", (seat_ids[0],)), "won")
-        assert replay.booking == booked.booking and replay.token != booked.token
+        show = services.get_show(show_id)
+        assert (show.currency, [c.to_json() for c in show.categories]) == \
+            ("EUR", [{"id": "STANDARD", "name": "Standard", "price": 0}])
+        assert [s.to_json() for s in show.sections] == [{"name": "Main", "totalSeats": 6, "availableSeats": 5}]
+        seats = services.seat_map(show_id).seats
+        assert [(seat.row, seat.number, seat.section, seat.category) for seat, _ in seats] == \
+            [(row, number, "Main", "STANDARD") for row in "AB" for number in (1, 2, 3)]
+        assert services.availability(show_id).statuses == "BAAAAA"
+        replay = services.book_seats(show_id, BookingRequest("ann", (seat_a1,)), "won")
+        assert replay.booking.id == won and [seat.id for seat in replay.booking.seats] == [seat_a1]
+        assert replay.booking.total.to_json() == {"amount": 0, "currency": "EUR"}
         with pytest.raises(SeatUnavailable) as refusal:
-            services.book_seats(show.id, BookingRequest("bob", (seat_ids[0],)), "lost")
-        assert refusal.value.seat_ids == [str(seat_ids[0])]
+            services.book_seats(show_id, BookingRequest("bob", (seat_a1,)), "lost")
+        assert refusal.value.seat_ids == [str(seat_a1)]
+        fresh = services.book_seats(show_id, BookingRequest("cat", (seats[5][0].id,)))
+        assert fresh.booking.seats[0].row == "B" and services.availability(show_id).statuses == "BAAAAB"
     finally:
         os.environ["DATABASE_URL"] = database_url
         db.configure(None)

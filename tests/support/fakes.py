@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from chalicelib.model import Booking, BookingStatus, Seat, SeatStatus, Show
+from chalicelib.layout import Layout
+from chalicelib.model import Booking, BookingStatus, Seat, SeatStatus, SectionSummary, Show
 from chalicelib.repository import IdempotencyRecord
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -39,7 +40,13 @@ class FakeRepository:
     def _show(self, show_id: uuid.UUID) -> Show:
         row = self.tables.shows[show_id]
         taken = sum(1 for claimed_show, _ in self.tables.claims if claimed_show == show_id)
-        return Show(show_id, row["name"], row["start_time"], row["total_seats"], row["total_seats"] - taken)
+        layout = row["layout"]
+        sections = tuple(SectionSummary(section.name, sum(len(r.numbers) for r in section.rows),
+                                        sum(1 for seat in self.tables.seats[show_id] if seat.section == section.name
+                                            and (show_id, seat.id) not in self.tables.claims))
+                         for section in layout.sections)
+        return Show(show_id, row["name"], row["start_time"], row["total_seats"], row["total_seats"] - taken,
+                    layout.currency, row["hold_minutes"], row["max_seats_per_user"], layout.categories, sections)
 
     def list_shows(self) -> List[Show]:
         return sorted((self._show(show_id) for show_id in self.tables.shows), key=lambda show: show.start_time)
@@ -51,22 +58,29 @@ class FakeRepository:
         row = self.tables.shows.get(show_id)
         return None if row is None else row["start_time"] <= self.now
 
-    def insert_show(self, show_id: uuid.UUID, name: str, start_time: datetime, rows: int, seats_per_row: int) -> Show:
-        self.tables.shows[show_id] = dict(name=name, start_time=start_time, total_seats=rows * seats_per_row)
-        self.tables.seats[show_id] = [Seat(next(self._seat_ids), chr(ord("A") + row), number)
-                                      for row in range(rows) for number in range(1, seats_per_row + 1)]
+    def insert_show(self, show_id: uuid.UUID, name: str, start_time: datetime, layout: Layout, hold_minutes: int,
+                    max_seats_per_user: int) -> Show:
+        prices = {category.id: category.price for category in layout.categories}
+        seats = [Seat(next(self._seat_ids), seat.row, seat.number, layout.sections[seat.section].name, seat.category,
+                      seat.accessible, prices[seat.category]) for seat in layout.seats()]
+        self.tables.shows[show_id] = dict(name=name, start_time=start_time, total_seats=len(seats), layout=layout,
+                                          hold_minutes=hold_minutes, max_seats_per_user=max_seats_per_user)
+        self.tables.seats[show_id] = seats
         return self._show(show_id)
 
-    def seat_map(self, show_id: uuid.UUID) -> List[Tuple[Seat, SeatStatus]]:
+    def seat_map(self, show_id: uuid.UUID, section: Optional[str] = None) -> List[Tuple[Seat, SeatStatus]]:
         return [(seat, SeatStatus.BOOKED if (show_id, seat.id) in self.tables.claims else SeatStatus.AVAILABLE)
-                for seat in self.tables.seats.get(show_id, [])]
+                for seat in self.tables.seats.get(show_id, []) if section in (None, seat.section)]
+
+    def availability(self, show_id: uuid.UUID) -> Optional[str]:
+        return "".join(status.letter for _, status in self.seat_map(show_id)) or None
 
     def insert_booking(self, booking_id: uuid.UUID, show_id: uuid.UUID, user_id: str,
-                       status: BookingStatus) -> Optional[datetime]:
+                       status: BookingStatus) -> Optional[Tuple[datetime, str]]:
         if self.show_has_started(show_id) is not False:  # unknown (None) or started (True)
             return None
         self.tables.bookings[booking_id] = dict(show_id=show_id, user_id=user_id, status=status, created_at=self.now)
-        return self.now
+        return self.now, self.tables.shows[show_id]["layout"].currency
 
     def _seats_of_show(self, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
         return [seat for seat in self.tables.seats.get(show_id, []) if seat.id in seat_ids]
@@ -92,7 +106,8 @@ class FakeRepository:
         if row is None:
             return None
         seats = tuple(self._seats_of_show(row["show_id"], self.tables.booking_seats[booking_id]))
-        return Booking(booking_id, row["user_id"], row["show_id"], row["status"], seats, row["created_at"])
+        return Booking(booking_id, row["user_id"], row["show_id"], row["status"], seats, row["created_at"],
+                       self.tables.shows[row["show_id"]]["layout"].currency)
 
     def booking_token_hashes(self, booking_id: uuid.UUID) -> List[bytes]:
         return [token_hash for token_hash, owner in self.tables.token_hashes.items() if owner == booking_id]

@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib import services
 from chalicelib.errors import Forbidden, IdempotencyKeyReused, NotFound, SeatUnavailable, ShowStarted, ValidationError
+from chalicelib.layout import grid
 from chalicelib.model import BookingStatus, SeatStatus
 from chalicelib.validation import BookingRequest, ShowRequest
 from tests.support.fakes import FakeDatabase
@@ -21,7 +22,7 @@ def database():
 @pytest.fixture
 def show(database):
     start = datetime.now(timezone.utc) + timedelta(days=3)
-    return services.create_show(ShowRequest("Fake Night", start, 2, 4), uow=database)
+    return services.create_show(ShowRequest("Fake Night", start, grid(2, 4)), uow=database)
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_a_failure_after_the_claims_leaves_nothing_behind(database, show, seats,
 
 @pytest.mark.parametrize("show_id, error", [(None, ValidationError), ("unknown", NotFound)])
 def test_seats_of_another_show_and_unknown_shows_are_refused(database, seats, book, show_id, error):
-    other = services.create_show(ShowRequest("Other", datetime.now(timezone.utc) + timedelta(days=1), 1, 1),
+    other = services.create_show(ShowRequest("Other", datetime.now(timezone.utc) + timedelta(days=1), grid(1, 1)),
                                  uow=database)
     foreign = services.seat_map(other.id, uow=database).seats[0][0].id
     with pytest.raises(error):

@@ -6,6 +6,7 @@ import pytest
 
 from chalicelib import validation
 from chalicelib.errors import NotFound, PayloadTooLarge, Unauthorized, ValidationError
+from chalicelib.layout import grid
 
 NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
 
@@ -103,7 +104,8 @@ def show_event(**overrides):
 def test_show_request_normalises_start_to_utc():
     request = validation.show_request(show_event(), now=NOW)
     assert request.start_time == datetime(2030, 6, 1, 18, tzinfo=timezone.utc)
-    assert (request.rows, request.seats_per_row) == (3, 4)
+    assert request.layout == grid(3, 4)
+    assert (request.hold_minutes, request.max_seats_per_user) == (10, 10)
     assert validation.show_request(show_event(startTime="2030-06-01T20:00:00Z"), now=NOW).start_time.hour == 20
 
 

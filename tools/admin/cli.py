@@ -1,4 +1,5 @@
-"""Admin CLI: `python -m tools.admin create-show --name N --start ISO8601 --rows R --seats-per-row S`.
+"""Admin CLI: `python -m tools.admin create-show --name N --start ISO8601 (--layout FILE |
+--rows R --seats-per-row S) [--hold-minutes M] [--max-seats-per-user K]`.
 
 Locally it calls the same service code as the `create_show` Lambda function, against
 DATABASE_URL or the embedded PostgreSQL; with `--function-name F` it invokes the deployed
@@ -25,14 +26,37 @@ def parse_args(argv):
     create = commands.add_parser("create-show", help="create a show and its seats")
     create.add_argument("--name", required=True)
     create.add_argument("--start", required=True, help="ISO-8601 with a UTC offset, e.g. 2030-05-01T20:00:00Z")
-    create.add_argument("--rows", required=True, type=int, help="1-26 (labelled A, B, C...)")
-    create.add_argument("--seats-per-row", required=True, type=int, help="1-100")
+    room = create.add_mutually_exclusive_group(required=True)
+    room.add_argument("--layout", metavar="FILE", help="a venue layout (JSON), e.g. layouts/theatre.json")
+    room.add_argument("--rows", type=int, help="1-26 (labelled A, B, C...): one section, one category at price 0")
+    create.add_argument("--seats-per-row", type=int, help="1-100, with --rows")
+    create.add_argument("--hold-minutes", type=int, help="how long a hold lasts, 1-60 (default 10)")
+    create.add_argument("--max-seats-per-user", type=int, help="held plus booked seats per user id, 1-100 (default 10)")
     create.add_argument("--function-name", help="invoke this deployed create_show Lambda instead")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if (args.rows is None) != (args.seats_per_row is None):
+        parser.error("--rows and --seats-per-row go together")
+    return args
+
+
+def _read_layout(path: str):
+    try:
+        with open(path, encoding="utf-8") as layout_file:
+            return json.load(layout_file)
+    except OSError as error:
+        raise AdminError(f"cannot read {path}: {error.strerror}", EXIT_BAD_INPUT) from None
+    except ValueError as error:
+        raise AdminError(f"{path} is not valid JSON: {error}", EXIT_BAD_INPUT) from None
 
 
 def create_show_event(args) -> dict:
-    return {"name": args.name, "startTime": args.start, "rows": args.rows, "seatsPerRow": args.seats_per_row}
+    event = {"name": args.name, "startTime": args.start}
+    if args.layout is not None:
+        event["layout"] = _read_layout(args.layout)
+    else:
+        event.update(rows=args.rows, seatsPerRow=args.seats_per_row)
+    settings = {"holdMinutes": args.hold_minutes, "maxSeatsPerUser": args.max_seats_per_user}
+    return {**event, **{name: value for name, value in settings.items() if value is not None}}
 
 
 class AdminError(Exception):
@@ -79,8 +103,8 @@ def create_show_remotely(function_name: str, event: dict, lambda_client=None) ->
 
 def main(argv=None, lambda_client=None) -> int:
     args = parse_args(argv)
-    event = create_show_event(args)
     try:
+        event = create_show_event(args)
         if args.function_name:
             show = create_show_remotely(args.function_name, event, lambda_client)
         else:

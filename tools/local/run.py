@@ -1,16 +1,19 @@
 """`make run`: a database (DATABASE_URL or embedded under .data/), migrations, a demo show
 when no upcoming show exists, and the local server. Ctrl-C stops everything it started."""
+import json
 import os
 import signal
 import sys
 from datetime import datetime, timedelta, timezone
 
 from chalicelib import db, schema, services
+from chalicelib.layout import parse_layout
 from chalicelib.validation import ShowRequest
 from tools.local import localdb
 from tools.local.serve import make_server
 
-DEMO_SHOW = dict(name="Modex Demo Night", rows=8, seats_per_row=12)
+DEMO_NAME = "Modex Demo Night"
+DEMO_LAYOUT = localdb.ROOT / "layouts" / "theatre.json"
 
 
 def ensure_demo_show() -> None:
@@ -18,7 +21,8 @@ def ensure_demo_show() -> None:
     if any(show.start_time > now for show in services.list_shows()):
         return
     start = (now + timedelta(days=7)).replace(hour=19, minute=30, second=0, microsecond=0)
-    show = services.create_show(ShowRequest(start_time=start, **DEMO_SHOW))
+    layout = parse_layout(json.loads(DEMO_LAYOUT.read_text()))
+    show = services.create_show(ShowRequest(DEMO_NAME, start, layout))
     print(f"created demo show {show.name!r} ({show.id})")
 
 

@@ -40,12 +40,13 @@ def create_show(database_url: str, rows: int, seats_per_row: int, name: str) -> 
     """A fresh show through the service layer (the admin function's path), in DATABASE_URL."""
     from chalicelib import db, services
     from chalicelib.config import parse_database_url
+    from chalicelib.layout import grid
     from chalicelib.validation import ShowRequest
 
     db.configure(parse_database_url(database_url))
     try:
         start = datetime.now(timezone.utc) + timedelta(days=30)
-        return str(services.create_show(ShowRequest(name, start, rows, seats_per_row)).id)
+        return str(services.create_show(ShowRequest(name, start, grid(rows, seats_per_row))).id)
     finally:
         db.close()  # forked containers must not inherit it (they would forget it anyway)
 

@@ -201,12 +201,13 @@ def _watch_connections(admin_url: str, stop: threading.Event, peak: List[int]) -
 def create_storm_show(seats: int) -> tuple:
     """A show with at least `seats` seats; returns (show id, seat ids)."""
     from chalicelib import services
+    from chalicelib.layout import grid
     from chalicelib.validation import ShowRequest
 
     rows = max(1, math.ceil(seats / 100))
     per_row = math.ceil(seats / rows)
     start = datetime.now(timezone.utc) + timedelta(days=7)
-    show = services.create_show(ShowRequest(f"Storm {uuid.uuid4().hex[:6]}", start, rows, per_row))
+    show = services.create_show(ShowRequest(f"Storm {uuid.uuid4().hex[:6]}", start, grid(rows, per_row)))
     seat_ids = [seat.id for seat, _ in services.seat_map(show.id).seats]
     return show.id, seat_ids[:seats]
 

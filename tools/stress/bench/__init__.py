@@ -30,6 +30,7 @@ from typing import Dict, List, Optional
 
 from chalicelib import services
 from chalicelib.config import parse_database_url
+from chalicelib.layout import grid
 from chalicelib.validation import ShowRequest
 from tools.local import localdb
 
@@ -98,7 +99,7 @@ class Shows:
     def create(self, rows: int, seats_per_row: int) -> uuid.UUID:
         start = datetime.now(timezone.utc) + timedelta(days=30)
         name = f"Bench {uuid.uuid4().hex[:8]}"
-        return services.create_show(ShowRequest(name, start, rows, seats_per_row)).id
+        return services.create_show(ShowRequest(name, start, grid(rows, seats_per_row))).id
 
     def seats(self, count: int) -> List[tuple]:
         """`count` seats nobody has booked, as (show_id, seat_id)."""
