@@ -10,6 +10,7 @@ from chalicelib import db, services
 from chalicelib.config import parse_database_url
 from chalicelib.layout import grid
 from chalicelib.validation import ShowRequest
+from tests.support.layouts import example_layout
 from tools.local import localdb
 from tools.local.serve import make_server
 
@@ -38,11 +39,19 @@ def sql(database_url):
 
 @pytest.fixture
 def make_show(database_url):
-    def make(rows=2, seats_per_row=10, name=None, starts_in=timedelta(days=30)):
+    """Creates a show: a one-section grid of rows x seats_per_row, or the given Layout."""
+    def make(rows=2, seats_per_row=10, name=None, starts_in=timedelta(days=30), layout=None):
         start = datetime.now(timezone.utc) + starts_in
-        return services.create_show(ShowRequest(name or f"Show {uuid.uuid4().hex[:6]}", start, grid(rows, seats_per_row)))
+        room = layout or grid(rows, seats_per_row)
+        return services.create_show(ShowRequest(name or f"Show {uuid.uuid4().hex[:6]}", start, room))
 
     return make
+
+
+@pytest.fixture
+def theatre(make_show):
+    """A show in the example theatre: Stalls, Circle and Balcony, 300 seats in three categories."""
+    return make_show(layout=example_layout("theatre"))
 
 
 @pytest.fixture

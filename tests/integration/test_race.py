@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib import services
 from chalicelib.validation import BookingRequest
+from tests.support.layouts import example_layout
 from tests.support.race import race_processes, race_threads
 
 RACERS = 50
@@ -30,27 +31,46 @@ def assert_one_winner(results, sql, show_id, seat_id):
     assert dict(statuses) == {"CONFIRMED": 1, "FAILED": RACERS - 1}
 
 
-def race_for_one_seat(make_show, sql, race, racer_name):
-    show = make_show(rows=1, seats_per_row=3)
-    seat_id = sql("SELECT min(id) FROM seats WHERE show_id = :show", show=show.id)[0][0]
+# Every race runs in a one-section grid and in the three-section theatre (a seat of its
+# second section, the Circle): sections and categories change nothing about who wins.
+ROOMS = ["grid", "theatre"]
+
+
+def room_show(make_show, room, rows, seats_per_row):
+    return make_show(rows=rows, seats_per_row=seats_per_row) if room == "grid" else make_show(layout=example_layout(room))
+
+
+def seats_of(sql, show, room):
+    """The show's seat ids in layout order: all of the grid's, or the theatre Circle's."""
+    section = 0 if room == "grid" else 1
+    return [row[0] for row in sql("SELECT id FROM seats WHERE show_id = :show AND section_position = :section "
+                                  "ORDER BY ordinal", show=show.id, section=section)]
+
+
+def race_for_one_seat(make_show, sql, race, racer_name, room):
+    show = room_show(make_show, room, 1, 3)
+    seat_id = seats_of(sql, show, room)[0]
     attempts = [functools.partial(book, show.id, f"{racer_name}-{index}", [seat_id]) for index in range(RACERS)]
     assert_one_winner(race(attempts), sql, show.id, seat_id)
 
 
+@pytest.mark.parametrize("room", ROOMS)
 @pytest.mark.parametrize("round_number", range(20))
-def test_fifty_threads_race_for_one_seat(make_show, sql, round_number):
-    race_for_one_seat(make_show, sql, race_threads, "thread")
+def test_fifty_threads_race_for_one_seat(make_show, sql, round_number, room):
+    race_for_one_seat(make_show, sql, race_threads, "thread", room)
 
 
+@pytest.mark.parametrize("room", ROOMS)
 @pytest.mark.parametrize("round_number", range(5))
-def test_fifty_processes_race_for_one_seat(make_show, sql, round_number):
-    race_for_one_seat(make_show, sql, race_processes, "process")
+def test_fifty_processes_race_for_one_seat(make_show, sql, round_number, room):
+    race_for_one_seat(make_show, sql, race_processes, "process", room)
 
 
+@pytest.mark.parametrize("room", ROOMS)
 @pytest.mark.parametrize("round_number", range(5))
-def test_overlapping_four_seat_bookings_never_deadlock_or_double_sell(make_show, sql, round_number):
-    show = make_show(rows=1, seats_per_row=24)
-    seats = [row[0] for row in sql("SELECT id FROM seats WHERE show_id = :show ORDER BY id", show=show.id)]
+def test_overlapping_four_seat_bookings_never_deadlock_or_double_sell(make_show, sql, round_number, room):
+    show = room_show(make_show, room, 1, 24)
+    seats = seats_of(sql, show, room)[:24]
     rng = random.Random(round_number)
     attempts = []
     for index in range(40):
