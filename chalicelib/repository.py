@@ -79,6 +79,11 @@ class Repository:
         return [replace(show, categories=categories.get(show.id, ()),
                         sections=tuple(sections.get(show.id, ()))) for show in shows]
 
+    def show_size(self, show_id: uuid.UUID) -> Optional[int]:
+        """The show's number of seats; None for an unknown show."""
+        rows = self._run("find_show_size", show_id=show_id)
+        return rows[0][0] if rows else None
+
     def show_has_started(self, show_id: uuid.UUID) -> Optional[bool]:
         """True or False for a show that exists, None for one that doesn't."""
         rows = self._run("find_show_start", show_id=show_id)

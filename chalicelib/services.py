@@ -16,6 +16,7 @@ from .unit_of_work import UnitOfWork
 from .validation import BookingRequest, ShowRequest
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+WHOLE_SEAT_LIST_LIMIT = 20_000
 
 
 class _SeatsTaken(Exception):
@@ -56,13 +57,22 @@ def get_show(show_id: uuid.UUID, uow: UnitOfWorkFactory = UnitOfWork) -> Show:
 
 
 def seat_map(show_id: uuid.UUID, section: Optional[str] = None, uow: UnitOfWorkFactory = UnitOfWork) -> SeatMap:
-    """Every seat of the show (or of one section) with its status, in layout order."""
+    """Every seat of the show (or of one section) with its status, in layout order.
+
+    A whole list of a big room would not fit one Lambda answer (6 MB: some 50,000 seats), so a
+    show over WHOLE_SEAT_LIST_LIMIT seats is listed a section at a time; /availability and
+    /layout describe all of it.
+    """
     with uow() as work:
+        size = work.repository.show_size(show_id)
+        if size is None:
+            raise NotFound("No such show.")
+        if section is None and size > WHOLE_SEAT_LIST_LIMIT:
+            raise ValidationError(f"This show has {size} seats: ask for one section with ?section=NAME, or read "
+                                  "its /availability and /layout.")
         seats = work.repository.seat_map(show_id, section)
-        if not seats:
-            if work.repository.find_show(show_id) is None:
-                raise NotFound("No such show.")
-            raise NotFound("No such section in this show.")  # every section has seats
+    if not seats:
+        raise NotFound("No such section in this show.")  # every section has seats
     return SeatMap(show_id, tuple(seats))
 
 

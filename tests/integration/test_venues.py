@@ -9,7 +9,7 @@ from chalice.test import Client
 
 from app import app
 from chalicelib import db, services
-from chalicelib.errors import NotFound, SeatUnavailable
+from chalicelib.errors import NotFound, SeatUnavailable, ValidationError
 from chalicelib.validation import BookingRequest
 from tests.support.layouts import example_layout
 
@@ -171,6 +171,8 @@ def test_the_stadium_goes_in_as_one_show(make_show):
     assert (stadium.total_seats, len(stadium.sections)) == (80_000, 80)
     availability = services.availability(stadium.id)
     assert availability.statuses == "A" * 80_000
+    with pytest.raises(ValidationError, match="80000 seats: ask for one section"):
+        seat_list(stadium)  # 80,000 seats would not fit one Lambda answer
     section = stadium.sections[40].name
     seat = seat_list(stadium, section)[0][0]
     book(stadium, "fan", seat.id)

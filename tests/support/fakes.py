@@ -54,6 +54,10 @@ class FakeRepository:
     def find_show(self, show_id: uuid.UUID) -> Optional[Show]:
         return self._show(show_id) if show_id in self.tables.shows else None
 
+    def show_size(self, show_id: uuid.UUID) -> Optional[int]:
+        row = self.tables.shows.get(show_id)
+        return None if row is None else row["total_seats"]
+
     def show_has_started(self, show_id: uuid.UUID) -> Optional[bool]:
         row = self.tables.shows.get(show_id)
         return None if row is None else row["start_time"] <= self.now

@@ -69,3 +69,39 @@ def test_local_validation_error_is_one_line_and_exit_2(capsys):
     argv = ["create-show", "--name", "Gala", "--start", "2001-01-01T20:00:00Z", "--rows", "2", "--seats-per-row", "3"]
     assert admin.main(argv) == 2  # refused before any database is touched
     assert capsys.readouterr().err == "error: startTime must lie in the future.\n"
+
+
+def test_a_layout_file_goes_into_the_event_whole(lambda_client, capsys, tmp_path):
+    client, stubber = lambda_client
+    layout = {"currency": "EUR", "categories": [{"id": "A", "name": "A", "price": 100}],
+              "sections": [{"name": "Hall", "rows": [{"label": "1", "seats": 3, "category": "A"}]}]}
+    path = tmp_path / "hall.json"
+    path.write_text(json.dumps(layout))
+    event = {"name": "Gala", "startTime": "2031-01-01T20:00:00Z", "layout": layout, "holdMinutes": 15}
+    stubber.add_response("invoke", {"StatusCode": 200, "Payload": payload({"id": "s2"})},
+                         {**expected_invoke(), "Payload": json.dumps(event).encode()})
+    argv = ["create-show", "--name", "Gala", "--start", "2031-01-01T20:00:00Z", "--layout", str(path),
+            "--hold-minutes", "15", "--function-name", "modex-prod-create_show"]
+    assert admin.main(argv, lambda_client=client) == 0
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("layout_text, message", [
+    (None, "error: cannot read {path}: No such file or directory\n"),
+    ("{not json", "error: {path} is not valid JSON: "),
+])
+def test_an_unreadable_layout_file_is_one_line_and_exit_2(tmp_path, capsys, layout_text, message):
+    path = tmp_path / "layout.json"
+    if layout_text is not None:
+        path.write_text(layout_text)
+    argv = ["create-show", "--name", "Gala", "--start", "2031-01-01T20:00:00Z", "--layout", str(path)]
+    assert admin.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message.format(path=path)) and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("room", [["--rows", "2"], ["--layout", "x.json", "--rows", "2", "--seats-per-row", "3"]])
+def test_rows_and_seats_per_row_go_together_and_not_with_a_layout(room, capsys):
+    with pytest.raises(SystemExit) as exited:
+        admin.main(["create-show", "--name", "Gala", "--start", "2031-01-01T20:00:00Z", *room])
+    assert exited.value.code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1

@@ -1,0 +1,1 @@
+SELECT total_seats FROM shows WHERE id = :show_id
