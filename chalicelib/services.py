@@ -48,12 +48,16 @@ def list_shows(uow: UnitOfWorkFactory = UnitOfWork) -> List[Show]:
         return work.repository.list_shows()
 
 
+def _show_found(value):
+    """The value read for a show, or NotFound when there was none (an unknown show)."""
+    if value is None:
+        raise NotFound("No such show.")
+    return value
+
+
 def get_show(show_id: uuid.UUID, uow: UnitOfWorkFactory = UnitOfWork) -> Show:
     with uow() as work:
-        show = work.repository.find_show(show_id)
-    if show is None:
-        raise NotFound("No such show.")
-    return show
+        return _show_found(work.repository.find_show(show_id))
 
 
 def seat_map(show_id: uuid.UUID, section: Optional[str] = None, uow: UnitOfWorkFactory = UnitOfWork) -> SeatMap:
@@ -64,9 +68,7 @@ def seat_map(show_id: uuid.UUID, section: Optional[str] = None, uow: UnitOfWorkF
     /layout describe all of it.
     """
     with uow() as work:
-        size = work.repository.show_size(show_id)
-        if size is None:
-            raise NotFound("No such show.")
+        size = _show_found(work.repository.show_size(show_id))
         if section is None and size > WHOLE_SEAT_LIST_LIMIT:
             raise ValidationError(f"This show has {size} seats: ask for one section with ?section=NAME, or read "
                                   "its /availability and /layout.")
@@ -79,19 +81,13 @@ def seat_map(show_id: uuid.UUID, section: Optional[str] = None, uow: UnitOfWorkF
 def availability(show_id: uuid.UUID, uow: UnitOfWorkFactory = UnitOfWork) -> Availability:
     """The status of every seat as one character, in layout order: the cheap read a crowd polls."""
     with uow() as work:
-        statuses = work.repository.availability(show_id)
-    if statuses is None:
-        raise NotFound("No such show.")
-    return Availability(show_id, statuses)
+        return Availability(show_id, _show_found(work.repository.availability(show_id)))
 
 
 def room(show_id: uuid.UUID, uow: UnitOfWorkFactory = UnitOfWork) -> Room:
     """The show's layout with its seat ids: sections, rows, seats, categories and prices."""
     with uow() as work:
-        found = work.repository.room(show_id)
-    if found is None:
-        raise NotFound("No such show.")
-    return found
+        return _show_found(work.repository.room(show_id))
 
 
 def create_show(request: ShowRequest, uow: UnitOfWorkFactory = UnitOfWork) -> Show:
