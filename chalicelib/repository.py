@@ -34,9 +34,6 @@ def _show(row) -> Show:
                 currency=row[5], hold_minutes=row[6], max_seats_per_user=row[7])
 
 
-ROOM_STATEMENT_TIMEOUT_MS = 60_000
-
-
 def _array(values) -> str:
     """A PostgreSQL array literal for values that need no quoting (numbers, row labels and
     category ids are letters, digits, - and _ by validation). For 80,000 seats, pg8000's own
@@ -92,8 +89,6 @@ class Repository:
     def insert_show(self, show_id: uuid.UUID, name: str, start_time: datetime, layout: Layout, hold_minutes: int,
                     max_seats_per_user: int) -> Show:
         """The show and its whole room: categories, sections, seats, one statement each."""
-        # An admin's one-off: 100,000 seats take seconds, more than a booking may.
-        self._con.run(f"SET LOCAL statement_timeout = {ROOM_STATEMENT_TIMEOUT_MS}")
         seats = list(layout.seats())
         row = self._run("insert_show", show_id=show_id, name=name, start_time=start_time, total_seats=len(seats),
                         currency=layout.currency, hold_minutes=hold_minutes,
