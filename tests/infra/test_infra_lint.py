@@ -1,5 +1,6 @@
 """The CloudFormation templates under infra/: cfn-lint clean, and the properties that the
 deployment's security and the contract depend on (TLS, private networking, error shapes)."""
+import fnmatch
 import json
 import re
 
@@ -174,6 +175,74 @@ def test_api_is_routed_uncached_with_its_headers(frontend):
     assert api_origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
 
 
+def behaviour_for(config: dict, path: str) -> dict:
+    """The cache behaviour CloudFront picks for `path`: the first whose pattern matches
+    (`*` any characters, `?` one, case-sensitive), else the default."""
+    for behaviour in config["CacheBehaviors"]:
+        if fnmatch.fnmatchcase(path, behaviour["PathPattern"]):
+            return behaviour
+    return config["DefaultCacheBehavior"]
+
+
+def cached_seconds(policy: dict, max_age: int) -> int:
+    """How long CloudFront keeps an answer whose Cache-Control says max-age=`max_age`."""
+    return min(max(max_age, policy["MinTTL"]), policy["MaxTTL"])
+
+
+def policy_of(template: dict, behaviour: dict) -> dict:
+    return template["Resources"][behaviour["CachePolicyId"]["Ref"]]["Properties"]["CachePolicyConfig"]
+
+
+SHOW = "/api/shows/0b0e6d0c-3d0a-4d4e-9a4b-2f1e6c7d8e9f"
+
+
+@pytest.mark.parametrize("path, max_age, seconds", [
+    (f"{SHOW}/availability", 1, 1),          # Cache-Control: public, max-age=1
+    (f"{SHOW}/availability", 3600, 1),       # an origin asking for more still gets 1 s
+    (f"{SHOW}/layout", 31536000, 31536000),  # public, max-age=31536000, immutable
+])
+def test_seat_map_reads_are_cached_as_the_origin_says(frontend, path, max_age, seconds):
+    config = frontend["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    behaviour = behaviour_for(config, path)
+    assert behaviour["PathPattern"] != "/api/*", f"{path} falls through to the uncached /api/*"
+    assert behaviour["TargetOriginId"] == "api" and behaviour["Compress"] is True
+    assert behaviour["ViewerProtocolPolicy"] == "https-only"
+    assert set(behaviour["CachedMethods"]) == {"GET", "HEAD"}
+    # Every method /api/* allows, so the app (not CloudFront's 403) answers a POST with 405.
+    (api,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/api/*"]
+    assert set(behaviour["AllowedMethods"]) == set(api["AllowedMethods"])
+    assert behaviour["OriginRequestPolicyId"] == api["OriginRequestPolicyId"]
+    policy = policy_of(frontend, behaviour)
+    assert cached_seconds(policy, max_age) == seconds
+    assert policy["MinTTL"] == 0, "a MinTTL would cache answers that say no-store (errors)"
+    keyed = policy["ParametersInCacheKeyAndForwardedToOrigin"]
+    # One key per show: not per user (Authorization), not per viewer's ETag (CloudFront
+    # answers If-None-Match from its own copy), not per cache-busting query string.
+    assert keyed["HeadersConfig"]["HeaderBehavior"] == "none" and "Headers" not in keyed["HeadersConfig"]
+    assert keyed["CookiesConfig"]["CookieBehavior"] == "none"
+    assert keyed["QueryStringsConfig"]["QueryStringBehavior"] == "none"
+    assert keyed["EnableAcceptEncodingGzip"] is True and keyed["EnableAcceptEncodingBrotli"] is True
+
+
+def test_availability_cache_keeps_answers_no_longer_than_a_second(frontend):
+    config = frontend["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    policy = policy_of(frontend, behaviour_for(config, f"{SHOW}/availability"))
+    assert policy["DefaultTTL"] == 0 and policy["MaxTTL"] == 1
+
+
+@pytest.mark.parametrize("path", [f"{SHOW}/seats", f"{SHOW}/bookings", "/api/shows", f"{SHOW}",
+                                  "/api/bookings/0b0e6d0c-3d0a-4d4e-9a4b-2f1e6c7d8e9f"])
+def test_everything_else_under_api_stays_on_the_uncached_behaviour(frontend, path):
+    config = frontend["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    assert behaviour_for(config, path)["PathPattern"] == "/api/*"
+
+
+def test_frontend_behaviours_compress(frontend):
+    config = frontend["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["Compress"] is True
+    assert all(behaviour["Compress"] is True for behaviour in config["CacheBehaviors"])
+
+
 # ---------------------------------------------------------- chalice merge + config
 
 
@@ -239,6 +308,9 @@ def test_chalice_stage_is_coherent_with_the_infrastructure(stage, merge):
     settings = config["stages"][stage]
     assert settings["api_gateway_stage"] == "api"  # frontend.yaml routes /api/* without OriginPath
     assert settings["autogen_policy"] is False
+    # API Gateway compresses answers at least this large for clients that accept gzip (a big
+    # room's layout); CloudFront compresses from 1,000 bytes, so no smaller threshold helps.
+    assert 0 < settings.get("minimum_compression_size", config.get("minimum_compression_size", 0)) <= 1024
     env = dict(settings["environment_variables"])
     env.update(merge["Globals"]["Function"]["Environment"]["Variables"])
     assert set(env) <= RUNTIME_SETTINGS

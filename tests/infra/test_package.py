@@ -64,6 +64,9 @@ def check_sam(sam_path, stage):
     api = template["Resources"]["RestAPI"]["Properties"]
     assert api["StageName"] == "api" and api["EndpointConfiguration"] == "REGIONAL"
     assert "GatewayResponses" in api and "MethodSettings" in api
+    # .chalice/config.json's minimum_compression_size: API Gateway gzips answers this large.
+    chalice_config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert api["MinimumCompressionSize"] == chalice_config["minimum_compression_size"]
     for output in ("APIHandlerFunctionName", "CreateShowFunctionName", "MigrateFunctionName", "ApiDomainName"):
         assert output in template["Outputs"]
     return template

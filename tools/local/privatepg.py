@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
 
@@ -110,10 +110,12 @@ class _Service:
 
 
 class PrivatePostgres(_Service):
-    """`with PrivatePostgres(max_connections=100) as server: server.url("postgres")`."""
+    """`with PrivatePostgres(max_connections=100) as server: server.url("postgres")`.
+    `preload=("pg_stat_statements",)` sets shared_preload_libraries (statement counts)."""
 
-    def __init__(self, max_connections: int = 100, bin_dir: Optional[Path] = None):
+    def __init__(self, max_connections: int = 100, bin_dir: Optional[Path] = None, preload: Sequence[str] = ()):
         self.max_connections = max_connections
+        self.preload = tuple(preload)
         self.bin_dir = Path(bin_dir or postgres_bin_dir())
         self.port: Optional[int] = None
         self.directory: Optional[PrivateDirectory] = None
@@ -140,6 +142,8 @@ class PrivatePostgres(_Service):
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories='{self.directory.path}'"
                    f" -c max_connections={self.max_connections} -c superuser_reserved_connections=3"
                    " -c shared_buffers=32MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        if self.preload:
+            options += f" -c shared_preload_libraries='{','.join(self.preload)}'"
         started = self.directory.run(
             [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.directory.path / "postgres.log"),
              "-o", options, "-w", "-t", "60", "start"], capture_output=True, text=True, timeout=90)

@@ -1,4 +1,4 @@
-"""python -m tools.stress {race,flash-sale,bench,storm} ... (see docs/stress.md, docs/performance.md).
+"""python -m tools.stress {race,flash-sale,bench,storm,viewers} ... (see docs/stress.md, docs/performance.md).
 
 Exit 0: the run passed. Exit 1: it ran and failed (wrong counts, throttled or unexpected
 answers, the invariant broken). Exit 2: it could not run (bad arguments, no show, target
@@ -12,7 +12,7 @@ from typing import List, Optional
 
 from . import report, scenarios
 
-PASSED_ON = ("bench", "storm")  # commands that are modules of this package with a main(argv) of their own
+PASSED_ON = ("bench", "storm", "viewers")  # commands that are modules of this package with a main(argv) of their own
 
 
 def _positive(text: str) -> int:
@@ -47,7 +47,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.stress", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{race,flash-sale,bench,storm}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{race,flash-sale,bench,storm,viewers}")
 
     race = commands.add_parser("race", help="many requests for one seat at one moment: exactly one must win")
     _add_common(race)
@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("bench", help="benchmarks (tools/stress/bench); arguments are passed on", add_help=False)
     commands.add_parser("storm", help="the connection storm (tools/stress/storm.py); arguments are passed on",
                         add_help=False)
+    commands.add_parser("viewers", help="a crowd polling the seat map, behind a cache and not "
+                                        "(tools/stress/viewers.py); arguments are passed on", add_help=False)
     return parser
 
 
