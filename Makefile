@@ -6,7 +6,7 @@ PORT ?= 8000
 export AWS_DEFAULT_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test bench storm clean
+.PHONY: run test bench storm viewers clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 run: $(VENV)/.installed
 	PORT=$(PORT) $(PY) -m tools.local.run
 
+# axe-core (npm), injected by the browser tests for their accessibility audit. Without npm the
+# audit is skipped (CI, which has npm, fails instead).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "make: no npm, so the browser tests' accessibility audit will be skipped"; fi
+
 ## test: the whole suite against a fresh database (DATABASE_URL's server, or embedded)
-test: $(VENV)/.installed
+test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest
 
 ## bench: prints figures; never passes or fails on speed
@@ -29,6 +35,10 @@ bench: $(VENV)/.installed
 ## storm: 300 containers vs max_connections=100, directly and through pgbouncer (needs pgbouncer)
 storm: $(VENV)/.installed
 	$(PY) -m tools.stress storm
+
+## viewers: 100, 1,000 and 5,000 viewers polling a seat map, through nginx's cache and straight (needs nginx)
+viewers: $(VENV)/.installed
+	$(PY) -m tools.stress viewers --plot docs/viewers.png
 
 clean:
 	rm -rf .data build .pytest_cache

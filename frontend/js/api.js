@@ -4,6 +4,7 @@
 const config = window.MODEX_CONFIG || {};
 const API_BASE = String(config.apiBase || "/api").replace(/\/+$/, "");
 const TIMEOUT_MS = 10000;
+const LAYOUT_TIMEOUT_MS = 60000;  // an 80,000-seat room is a few MB, once per show (then cached)
 
 export class ApiError extends Error {
   constructor(status, code, message, body = null) {
@@ -19,11 +20,10 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, { body, headers = {}, timeout = TIMEOUT_MS } = {}) {
+async function request(method, path, { body, headers = {}, timeout = TIMEOUT_MS, cache = "no-store" } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeout);
-  const init = { method, headers: { Accept: "application/json", ...headers }, signal: controller.signal,
-                 cache: "no-store" };
+  const init = { method, headers: { Accept: "application/json", ...headers }, signal: controller.signal, cache };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -61,12 +61,19 @@ export async function getShow(showId) {
   return (await request("GET", `/shows/${enc(showId)}`)).data;
 }
 
-/** The seat map, or `{notModified: true}` when `etag` is still current (304). */
-export async function getSeats(showId, etag) {
+/** The room: sections, rows, seats (id, number, category, accessible). Immutable for the life
+ *  of the show, so the browser's cache may answer (the server says `immutable`). */
+export async function getLayout(showId) {
+  return (await request("GET", `/shows/${enc(showId)}/layout`, { cache: "default", timeout: LAYOUT_TIMEOUT_MS })).data;
+}
+
+/** One character per seat in layout order (A available, H held, B booked), or
+ *  `{notModified: true}` when `etag` is still current (304). */
+export async function getAvailability(showId, etag) {
   const headers = etag ? { "If-None-Match": etag } : {};
-  const { status, headers: responseHeaders, data } = await request("GET", `/shows/${enc(showId)}/seats`, { headers });
+  const { status, headers: responseHeaders, data } = await request("GET", `/shows/${enc(showId)}/availability`, { headers });
   if (status === 304) return { notModified: true };
-  return { notModified: false, etag: responseHeaders.get("ETag"), seats: data.seats };
+  return { notModified: false, etag: responseHeaders.get("ETag"), statuses: data.statuses };
 }
 
 export async function bookSeats(showId, userId, seatIds, idempotencyKey) {

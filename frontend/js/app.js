@@ -1,8 +1,10 @@
-// The controller: routes (?show=<id>, ?view=bookings), the booking flow, the live seat map.
+// The controller: routes (?show=<id>[&section=<name>], ?view=bookings), the booking flow, the
+// live seat map.
 
 import * as api from "./api.js";
-import { MAX_SEATS, Store, describeSeats, userIdProblem } from "./state.js";
+import { Store, describeSeats, userIdProblem } from "./state.js";
 import { Poller } from "./poller.js";
+import { Venue } from "./venue.js";
 import { View } from "./view.js";
 
 const POLL_MS = 2000;
@@ -15,7 +17,7 @@ const poller = new Poller(refreshSeats, { interval: POLL_MS, wait: () => store.b
 
 function route(url = new URL(location.href)) {
   const showId = url.searchParams.get("show");
-  if (showId) return { name: "show", showId };
+  if (showId) return { name: "show", showId, section: url.searchParams.get("section") };
   if (url.searchParams.get("view") === "bookings") return { name: "bookings" };
   return { name: "shows" };
 }
@@ -28,6 +30,11 @@ function navigate(url) {
 }
 
 function enter(next, { moveFocus = false } = {}) {
+  if (next.name === "show" && isOpen(next.showId) && store.venue) {
+    current = next;
+    zoom(next.section, { push: false });  // back/forward between a big room's overview and a section
+    return;
+  }
   poller.stop();
   current = next;
   view.showView(next.name);
@@ -60,18 +67,23 @@ async function openShows() {
 
 // --- one show: seat map ------------------------------------------------------------------
 
+// The layout is read once per show (the browser may keep it: it never changes); after that only
+// the availability string is, every ~2 s.
 async function openShow(showId) {
   store.clearShow();
   view.show.renderLoading();
   view.show.doneEditingUser();
   view.setTitle("Show");
   try {
-    const [show, seatMap] = await Promise.all([api.getShow(showId), api.getSeats(showId, null)]);
+    const [show, layout, availability] = await Promise.all([
+      api.getShow(showId), api.getLayout(showId), api.getAvailability(showId, null)]);
     if (!isOpen(showId)) return;
-    store.openShow(show);
-    store.applySeats(seatMap.seats, seatMap.etag);
+    const venue = new Venue(layout);
+    store.openShow(show, venue);
+    store.applyAvailability(availability.statuses, availability.etag);
+    store.zoom = venue.big && venue.section(current.section) ? current.section : null;
     view.show.renderHeader(show);
-    view.show.buildSeatMap(store);
+    view.show.buildRoom(store);
     poller.start();
   } catch (error) {
     if (!isOpen(showId)) return;
@@ -85,27 +97,54 @@ function isOpen(showId) {
   return current && current.name === "show" && current.showId === showId;
 }
 
-// Live seat map: a conditional GET every ~2 s (304 while nothing changed), paused while the
-// tab is hidden and while our own booking is in flight (its answer updates the map itself).
+// Live seat map: a conditional GET of the availability every ~2 s (304 while nothing changed),
+// paused while the tab is hidden and while our own booking is in flight (its answer updates the
+// map itself).
 async function refreshSeats() {
   const show = store.show;
   if (!show) return;
-  const result = await api.getSeats(show.id, store.etag);
+  const result = await api.getAvailability(show.id, store.etag);
   if (store.show !== show || store.bookingInFlight) return;
   if (!result.notModified) {
-    const lost = store.applySeats(result.seats, result.etag);
+    const lost = store.applyAvailability(result.statuses, result.etag);
     view.show.updateSeats(store);
     if (lost.length) {
       view.show.showAlert("Someone just booked this!",
-        `${describeSeats(lost)} ${lost.length === 1 ? "was" : "were"} just booked by someone else and left your selection.`);
+        `${describeSeats(lost, { sections: store.venue.multiSection })} ${lost.length === 1 ? "was" : "were"} just booked by someone else and left your selection.`);
     }
   }
 }
 
+/** A big room: into one section (its name) or back to the overview (null). */
+function zoom(section, { push = true } = {}) {
+  const venue = store.venue;
+  if (!venue || !venue.big) return;
+  const target = section && venue.section(section) ? section : null;
+  const previous = store.zoom;
+  if (push && target !== previous) {
+    const url = new URL(location.href);
+    if (target) url.searchParams.set("section", target);
+    else url.searchParams.delete("section");
+    history.pushState(null, "", url.href);
+    current = route(url);
+  }
+  store.zoom = target;
+  view.show.showZoom(store);
+  if (target) view.show.focusZoomTitle();
+  else if (previous) view.show.focusSection(previous);
+}
+
+view.show.bindZoom((section) => zoom(section));
+
+view.show.bindAccessibleFilter((on) => {
+  store.accessibleOnly = on;
+  view.show.showZoom(store);
+});
+
 view.show.bindSeatToggle((seatId) => {
   const outcome = store.toggleSeat(seatId);
   if (outcome === "full") {
-    view.show.showAlert(`You can book up to ${MAX_SEATS} seats at a time.`, "Deselect a seat to pick another.");
+    view.show.showAlert(`You can book up to ${store.maxSeats} seats at a time.`, "Deselect a seat to pick another.");
   } else if (outcome === "selected" || outcome === "deselected") {
     view.show.clearMessages();
   }
@@ -139,7 +178,7 @@ view.show.bindBook(async (typedUserId) => {
     if (store.show !== show) return;
     store.bookingConfirmed(booking);
     view.show.updateSeats(store);
-    view.show.showConfirmation(booking, show);
+    view.show.showConfirmation(booking, show, store.venue);
   } catch (error) {
     if (store.show !== show) return;
     if (error.code === "SEAT_UNAVAILABLE") {
@@ -148,7 +187,7 @@ view.show.bindBook(async (typedUserId) => {
       view.show.updateSeats(store);
       const rest = store.selected.size;
       view.show.showAlert("Someone just booked this!",
-        taken.length ? `${describeSeats(taken)} ${taken.length === 1 ? "is" : "are"} no longer available.` : null,
+        taken.length ? `${describeSeats(taken, { sections: store.venue.multiSection })} ${taken.length === 1 ? "is" : "are"} no longer available.` : null,
         rest ? `Your other ${rest === 1 ? "seat is" : "seats are"} still selected — book again to keep ${rest === 1 ? "it" : "them"}.`
              : "Pick another seat.");
     } else if (error.retryable) {
@@ -209,7 +248,7 @@ async function cancel(bookingId) {
     details.set(bookingId, { booking });
     renderBookings();
     view.bookings.showMessage("status", "Booking cancelled.",
-      `${describeSeats(booking.seats)} ${booking.seats.length === 1 ? "is" : "are"} free again for everyone.`);
+      `${describeSeats(booking.seats, { sections: Boolean(entry.sections) })} ${booking.seats.length === 1 ? "is" : "are"} free again for everyone.`);
   } catch (error) {
     details.set(bookingId, detail);
     renderBookings();

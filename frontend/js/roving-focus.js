@@ -1,12 +1,14 @@
 // A roving tabindex over a grid of buttons (the seat map): the whole grid is one Tab stop, and
 // the arrow keys move between its enabled buttons. Left/Right and Home/End stay in the row;
 // Up/Down go to the nearest row with an enabled button, to the one closest to the same column.
+// A `linear` grid (the sections of the overview: one row) takes Up/Down as Left/Right.
 
 export class RovingFocus {
   /** Listens for the keys on `container`, for buttons matching `selector`. */
-  constructor(container, selector) {
+  constructor(container, selector, { linear = false } = {}) {
     this.rows = [];        // [[button, ...], ...] in map order
     this.current = null;   // the one button in the tab order
+    this.linear = linear;
     container.addEventListener("keydown", (event) => {
       const button = event.target.closest(selector);
       if (!button || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -50,6 +52,7 @@ export class RovingFocus {
 
   /** Moves focus from `from` for `key`; false when the key is not one of ours. */
   move(from, key) {
+    if (this.linear) key = { ArrowUp: "ArrowLeft", ArrowDown: "ArrowRight" }[key] || key;
     const rowIndex = this.rows.findIndex((buttons) => buttons.includes(from));
     if (rowIndex < 0) return false;
     const row = this.rows[rowIndex];

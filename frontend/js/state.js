@@ -1,6 +1,7 @@
 // The model: what the page knows, and the rules for changing it. No DOM, no fetch.
-// A seat's displayed state is derived: BOOKED from the server, else "pending" while our own
-// booking request is in flight, else "selected" when picked, else "available".
+// The room (venue.js) is fixed; each seat's status comes from the availability string. A seat's
+// displayed state is derived: "pending" while our own booking request is in flight, else
+// "booked" or "held" from the server, else "selected" when picked, else "available".
 
 export const MAX_SEATS = 10;
 export const MAX_USER_ID_LENGTH = 64;
@@ -25,19 +26,17 @@ function writeStorage(storage, key, value) {
   }
 }
 
-export function seatLabel(seat) {
-  return `Row ${seat.row} seat ${seat.number}`;
-}
-
-/** "Row A seats 1, 2 · Row B seat 4" for a list of seats in map order. */
-export function describeSeats(seats) {
-  const rows = new Map();
+/** "Row A seats 1, 2 · Row B seat 4" for seats in map order; with `sections`, each group starts
+ *  with its section: "Stalls, Row A seats 1, 2 · Circle, Row B seat 4". */
+export function describeSeats(seats, { sections = false } = {}) {
+  const groups = new Map();
   for (const seat of seats) {
-    if (!rows.has(seat.row)) rows.set(seat.row, []);
-    rows.get(seat.row).push(seat.number);
+    const place = `${sections && seat.section ? `${seat.section}, ` : ""}Row ${seat.row}`;
+    if (!groups.has(place)) groups.set(place, []);
+    groups.get(place).push(seat.number);
   }
-  return Array.from(rows, ([row, numbers]) =>
-    `Row ${row} seat${numbers.length > 1 ? "s" : ""} ${numbers.join(", ")}`).join(" · ");
+  return Array.from(groups, ([place, numbers]) =>
+    `${place} seat${numbers.length > 1 ? "s" : ""} ${numbers.join(", ")}`).join(" · ");
 }
 
 /** Checks a user id the way the API does (1–64 characters, no control characters). */
@@ -48,11 +47,19 @@ export function userIdProblem(value) {
   return null;
 }
 
+function countsById(ids, counts) {
+  return new Map(ids.map((id, index) => [id, counts[index]]));
+}
+
+// Seat statuses as the availability string spells them.
+const AVAILABLE = "A".charCodeAt(0);
+const HELD = "H".charCodeAt(0);
+const BOOKED = "B".charCodeAt(0);
+
 export class Store {
   constructor(storage = window.localStorage) {
     this.storage = storage;
     this.userId = readStorage(storage, USER_KEY, "") || "";
-    this.shows = null;             // upcoming shows, null until loaded
     this.clearShow();
   }
 
@@ -60,29 +67,41 @@ export class Store {
 
   clearShow() {
     this.show = null;
-    this.seats = new Map();        // id -> {id, row, number, status}, in map order
-    this.etag = null;
+    this.venue = null;             // the room (venue.js), fixed for the show's life
+    this.statuses = new Uint8Array(0);  // per seat in layout order: A, H or B
+    this.etag = null;              // of the last availability read
+    this.zoom = null;              // the section shown on its own in a big room, or null
+    this.accessibleOnly = false;   // the wheelchair places filter
     this.selected = new Set();     // seat ids picked by this user
     this.pending = new Set();      // seat ids of our booking request in flight
     this.attempt = null;           // {fingerprint, key} of the last unanswered booking request
   }
 
-  openShow(show) {
+  openShow(show, venue) {
     this.clearShow();
     this.show = show;
+    this.venue = venue;
+    this.statuses = new Uint8Array(venue.seats.length).fill(AVAILABLE);
+  }
+
+  get maxSeats() {
+    const limit = this.show && Number(this.show.maxSeatsPerUser);
+    return limit > 0 ? Math.min(MAX_SEATS, limit) : MAX_SEATS;
   }
 
   /**
-   * Applies a fresh seat map. Returns the seats this user had selected that someone else has
-   * since booked; they leave the selection.
+   * Applies a fresh availability string (one character per seat, layout order). Returns the
+   * seats this user had selected that someone else has since booked or held; they leave the
+   * selection.
    */
-  applySeats(seats, etag) {
-    this.seats = new Map(seats.map((seat) => [seat.id, { ...seat }]));
+  applyAvailability(statuses, etag) {
+    const count = Math.min(statuses.length, this.statuses.length);
+    for (let index = 0; index < count; index += 1) this.statuses[index] = statuses.charCodeAt(index);
     this.etag = etag;
     const lost = [];
     for (const id of this.selected) {
-      const seat = this.seats.get(id);
-      if (!seat || seat.status === "BOOKED") {
+      const seat = this.venue.byId.get(id);
+      if (!seat || this.statuses[seat.index] !== AVAILABLE) {
         this.selected.delete(id);
         if (seat) lost.push(seat);
       }
@@ -91,29 +110,63 @@ export class Store {
   }
 
   seatState(id) {
-    const seat = this.seats.get(id);
+    const seat = this.venue && this.venue.byId.get(id);
     if (!seat) return null;
     if (this.pending.has(id)) return "pending";
-    if (seat.status === "BOOKED") return "booked";
+    const status = this.statuses[seat.index];
+    if (status === BOOKED) return "booked";
+    if (status === HELD) return "held";
     return this.selected.has(id) ? "selected" : "available";
   }
 
   get availableCount() {
     let count = 0;
-    for (const seat of this.seats.values()) if (seat.status !== "BOOKED") count += 1;
+    for (const status of this.statuses) if (status === AVAILABLE) count += 1;
     return count;
+  }
+
+  /** Seats left per section and per category: [{available, accessible, byCategory: Map}] in
+   *  layout order, and the whole room's byCategory. One pass over the statuses. */
+  availability() {
+    const { categoryIds, seatCategory, seatAccessible } = this.venue;
+    const statuses = this.statuses;
+    const room = new Int32Array(categoryIds.length);
+    const sections = this.venue.sections.map((section) => {
+      const counts = new Int32Array(categoryIds.length);
+      let available = 0;
+      let accessible = 0;
+      const end = section.first + section.count;
+      for (let index = section.first; index < end; index += 1) {
+        if (statuses[index] !== AVAILABLE) continue;
+        available += 1;
+        accessible += seatAccessible[index];
+        counts[seatCategory[index]] += 1;
+      }
+      counts.forEach((count, category) => { room[category] += count; });
+      return { available, accessible, byCategory: countsById(categoryIds, counts) };
+    });
+    return { sections, byCategory: countsById(categoryIds, room) };
   }
 
   get hasStarted() {
     return Boolean(this.show) && Date.parse(this.show.startTime) <= Date.now();
   }
 
-  /** Selected seats in map order (rows, then numbers), which is how people read them. */
+  /** Selected seats in layout order (sections, rows, numbers), which is how people read them. */
   selectedSeats() {
-    return Array.from(this.seats.values()).filter((seat) => this.selected.has(seat.id));
+    return this.seatsOf(this.selected);
   }
 
-  /** Toggles a seat; returns "selected", "deselected", "full" (10 already) or "unavailable". */
+  seatsOf(ids) {
+    return Array.from(ids, (id) => this.venue.byId.get(id)).filter(Boolean).sort((a, b) => a.index - b.index);
+  }
+
+  /** What the selected seats cost, in minor units. */
+  get selectionTotal() {
+    return this.selectedSeats().reduce((sum, seat) => sum + this.venue.price(seat), 0);
+  }
+
+  /** Toggles a seat; returns "selected", "deselected", "full" (the most already) or "unavailable". */
   toggleSeat(id) {
     const state = this.seatState(id);
     if (state === "selected") {
@@ -121,7 +174,7 @@ export class Store {
       return "deselected";
     }
     if (state !== "available" || this.pending.size > 0) return "unavailable";
-    if (this.selected.size >= MAX_SEATS) return "full";
+    if (this.selected.size >= this.maxSeats) return "full";
     this.selected.add(id);
     return "selected";
   }
@@ -147,13 +200,13 @@ export class Store {
   /** 201: the seats are ours and booked. */
   bookingConfirmed(booking) {
     for (const id of this.pending) {
-      const seat = this.seats.get(id);
-      if (seat) seat.status = "BOOKED";
+      const seat = this.venue.byId.get(id);
+      if (seat) this.statuses[seat.index] = BOOKED;
       this.selected.delete(id);
     }
     this.pending = new Set();
     this.attempt = null;
-    this.etag = null;  // the map changed; fetch it whole next time
+    this.etag = null;  // the room changed; read it whole next time
     this.rememberBooking(booking);
   }
 
@@ -161,9 +214,9 @@ export class Store {
   bookingRefused(takenIds) {
     const taken = [];
     for (const id of takenIds) {
-      const seat = this.seats.get(id);
+      const seat = this.venue.byId.get(id);
       if (!seat) continue;
-      seat.status = "BOOKED";
+      this.statuses[seat.index] = BOOKED;
       this.selected.delete(id);
       taken.push(seat);
     }
@@ -200,6 +253,7 @@ export class Store {
       showId: booking.showId,
       showName: this.show ? this.show.name : "",
       startTime: this.show ? this.show.startTime : null,
+      sections: Boolean(this.venue && this.venue.multiSection),  // name the section of each seat
       createdAt: booking.createdAt,
     };
     const others = this.bookings.filter((known) => known.id !== booking.id);

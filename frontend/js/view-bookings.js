@@ -2,6 +2,7 @@
 
 import { describeSeats } from "./state.js";
 import { el, formatTime, part, showMessage } from "./dom.js";
+import { formatMoney } from "./venue.js";
 
 export class BookingsView {
   constructor(root) {
@@ -39,10 +40,12 @@ export class BookingsView {
     }
     const booking = detail.booking;
     const status = booking.status.toLowerCase();
-    const seatsText = describeSeats(booking.seats);
+    const seatsText = describeSeats(booking.seats, { sections: Boolean(entry.sections) });
     item.classList.add(`booking-${status}`);
     item.append(
       el("p", { class: "booking-seats", text: seatsText }),
+      booking.total && booking.total.amount > 0
+        ? el("p", { class: "booking-total", text: `Total ${formatMoney(booking.total.amount, booking.total.currency)}` }) : "",
       el("p", { class: "booking-meta" },
         el("span", { class: `badge badge-${status}`, text: status === "confirmed" ? "Confirmed" : status === "cancelled" ? "Cancelled" : "Not booked" }),
         " Booked as ", el("span", { text: booking.userId }), " · ref ", el("code", { text: booking.id.slice(0, 8) })));

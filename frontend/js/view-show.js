@@ -1,26 +1,27 @@
-// The view of one show (#show-view): its header, the seat map, and the booking form with its
-// selection, the user's name, the Book button and the status/alert messages.
+// The view of one show (#show-view): its header, the keys (prices, seat states, the wheelchair
+// filter), the room — all its sections' seats, or for a big room an overview of sections and
+// one section's seats at a time — and the booking form with its selection, the user's name, the
+// Book button and the status/alert messages.
 
-import { MAX_SEATS, describeSeats, seatLabel } from "./state.js";
+import { describeSeats } from "./state.js";
 import { el, formatTime, part, plural, setTitle, showMessage } from "./dom.js";
-import { RovingFocus } from "./roving-focus.js";
-
-const STATE_WORDS = { available: "available", selected: "selected", booked: "booked", pending: "being booked" };
-const SEAT = "button[data-seat-id]";
+import { formatCount, formatMoney } from "./venue.js";
+import { OverviewView } from "./view-overview.js";
+import { SeatMapView } from "./view-seat-map.js";
 
 export class ShowView {
   constructor(root) {
     this.root = root;
     this.form = part(root, "booking-form");
-    this.rows = part(root, "rows");
     this.bookButton = part(root, "book");
     this.userInput = root.querySelector("#user-id");
-    this.seatButtons = new Map();   // seat id -> button
-    this.roving = new RovingFocus(this.rows, SEAT);
+    this.seatMap = new SeatMapView(part(root, "rows"));
+    this.overview = new OverviewView(part(root, "overview"));
+    this.drawn = null;              // what the seat map shows: "all", a section name, or null
     this.editingUser = false;       // the name field is open although a name is known
   }
 
-  // --- the show and its seat map -------------------------------------------------------
+  // --- the show and its room -----------------------------------------------------------
 
   renderLoading() {
     const root = this.root;
@@ -29,9 +30,8 @@ export class ShowView {
     part(root, "seats-left").textContent = "";
     part(root, "problem").hidden = true;
     part(root, "layout").hidden = true;
-    this.rows.replaceChildren();
-    this.seatButtons = new Map();
-    this.roving.reset();
+    this.seatMap.clear();
+    this.drawn = null;
     this.clearMessages();
   }
 
@@ -52,78 +52,128 @@ export class ShowView {
     setTitle(show.name);
   }
 
-  /** Builds the seat buttons once per show; later changes only touch their attributes. */
-  buildSeatMap(store) {
-    this.rows.replaceChildren();
-    this.seatButtons = new Map();
-    const grid = [];   // the buttons row by row, for the arrow keys
-    const byRow = new Map();
-    for (const seat of store.seats.values()) {
-      if (!byRow.has(seat.row)) byRow.set(seat.row, []);
-      byRow.get(seat.row).push(seat);
-    }
-    for (const [row, seats] of byRow) {
-      const rowButtons = [];
-      const seatList = el("div", { class: "row-seats" });
-      for (const seat of seats) {
-        const button = el("button", { type: "button", class: "seat", "data-seat-id": seat.id },
-          el("span", { class: "seat-number", text: String(seat.number) }));
-        seatList.append(button);
-        this.seatButtons.set(seat.id, button);
-        rowButtons.push(button);
-      }
-      grid.push(rowButtons);
-      this.rows.append(el("div", { class: "seat-row", role: "group", "aria-label": `Row ${row}` },
-        el("span", { class: "row-label", "aria-hidden": "true", text: row }),
-        seatList,
-        el("span", { class: "row-label", "aria-hidden": "true", text: row })));
-    }
-    this.roving.reset(grid);
+  /** Builds what stays for the show's life: the price keys, the filter, a big room's overview. */
+  buildRoom(store) {
+    const venue = store.venue;
+    const prices = part(this.root, "prices");
+    prices.hidden = !venue.priced;
+    prices.replaceChildren(...Array.from(venue.categories.values(), (category) => el("li", {},
+      el("span", { class: "seat-swatch seat-available", "data-category": String(category.index % 6), "aria-hidden": "true" }),
+      el("span", { text: venue.categoryLabel(category.id) }),
+      el("span", { class: "category-left", "data-category-left": category.id }))));
+    part(this.root, "accessible-field").hidden = !venue.hasAccessible;
+    part(this.root, "wheelchair-key").hidden = !venue.hasAccessible;
+    part(this.root, "accessible-filter").checked = store.accessibleOnly;
+    if (venue.big) this.overview.render(venue);
+    this.drawn = null;
     part(this.root, "layout").hidden = false;
-    this.updateSeats(store);
+    this.showZoom(store);
   }
 
-  /** Brings every seat button, the seats-left count and the panel in line with the model. */
-  updateSeats(store) {
-    for (const [id, button] of this.seatButtons) {
-      const state = store.seatState(id);
-      if (button.dataset.state === state) continue;
-      const seat = store.seats.get(id);
-      button.dataset.state = state;
-      button.className = `seat seat-${state}`;
-      button.setAttribute("aria-label", `${seatLabel(seat)}, ${STATE_WORDS[state]}`);
-      button.setAttribute("aria-pressed", String(state === "selected" || state === "pending"));
-      button.disabled = state === "booked" || state === "pending";
+  /** Shows the whole room, the overview of a big one, or the section it is zoomed into. */
+  showZoom(store) {
+    const venue = store.venue;
+    const root = this.root;
+    const section = venue.big && store.zoom ? venue.section(store.zoom) : null;
+    const overview = venue.big && !section;
+    part(root, "overview").hidden = !overview;
+    part(root, "zoom-bar").hidden = !section;
+    part(root, "seats-area").hidden = overview;
+    const wanted = overview ? null : section ? section.name : "all";
+    const drawnNow = wanted !== this.drawn;
+    if (drawnNow) {
+      if (wanted === null) this.seatMap.clear();  // a big room never keeps a section's seats it doesn't show
+      else this.seatMap.render(venue, section ? [section] : venue.sections, { headings: !section && venue.multiSection });
+      this.drawn = wanted;
     }
-    this.roving.sync();
+    part(root, "map-label").textContent = section ? `Seats in ${section.name}` : "Seat map";
+    if (section) part(root, "zoom-title").textContent = section.name;
+    this.updateSeats(store);
+    if (wanted !== null && drawnNow) {
+      // A room wider than the screen opens on its middle, where the best seats are.
+      const scroller = root.querySelector(".map-scroll");
+      scroller.scrollLeft = (scroller.scrollWidth - scroller.clientWidth) / 2;
+    }
+  }
+
+  /** Brings seats, tiles, counts and the panel in line with the model. */
+  updateSeats(store) {
+    const venue = store.venue;
+    const root = this.root;
+    this.seatMap.update(store);
+    const availability = store.availability();
+    const { sections, byCategory } = availability;
+    if (!part(root, "overview").hidden) this.overview.update(store, availability);
+    const zoomed = venue.big && store.zoom ? venue.section(store.zoom) : null;
+    if (zoomed) {
+      const now = sections[zoomed.index];
+      part(root, "zoom-summary").textContent = [
+        `${formatCount(now.available)} of ${formatCount(zoomed.count)} seats left`,
+        ...Array.from(zoomed.totals.keys(), (id) => venue.categoryLabel(id))].join(" · ");
+    }
+    for (const node of part(root, "prices").querySelectorAll("[data-category-left]")) {
+      node.textContent = ` · ${formatCount(byCategory.get(node.dataset.categoryLeft) || 0)} left`;
+    }
     const left = store.availableCount;
-    part(this.root, "seats-left").textContent =
-      left === 0 ? "Sold out" : `${plural(left, "seat")} left of ${store.seats.size}`;
+    part(root, "seats-left").textContent =
+      left === 0 ? "Sold out" : `${formatCount(left)} seat${left === 1 ? "" : "s"} left of ${formatCount(venue.seats.length)}`;
+    this.renderAccessibleNote(store);
     this.renderPanel(store);
   }
 
+  renderAccessibleNote(store) {
+    const note = part(this.root, "accessible-note");
+    part(this.root, "map-column").classList.toggle("accessible-only", store.accessibleOnly);
+    note.hidden = !store.accessibleOnly || this.drawn === null;
+    if (note.hidden) return;
+    const free = [];
+    for (const id of this.seatMap.buttons.keys()) {
+      const seat = store.venue.byId.get(id);
+      if (seat.accessible && store.seatState(id) === "available") free.push(seat);
+    }
+    note.textContent = free.length === 0 ? "No wheelchair places are free here."
+      : `Wheelchair places free here: ${describeSeats(free, { sections: this.drawn === "all" && store.venue.multiSection })}.`;
+  }
+
   bindSeatToggle(handler) {
-    this.rows.addEventListener("click", (event) => {
-      const button = event.target.closest(SEAT);
-      if (!button || button.disabled) return;
-      this.roving.remember(button);
-      handler(button.dataset.seatId);
-    });
+    this.seatMap.bindToggle(handler);
+  }
+
+  /** handler(section name), or handler(null) for Back to overview. */
+  bindZoom(handler) {
+    this.overview.bindZoom(handler);
+    part(this.root, "back").addEventListener("click", () => handler(null));
+  }
+
+  bindAccessibleFilter(handler) {
+    const box = part(this.root, "accessible-filter");
+    box.addEventListener("change", () => handler(box.checked));
+  }
+
+  /** After zooming in: the section's name, so a reader hears where they are; Tab goes on to its seats. */
+  focusZoomTitle() {
+    part(this.root, "zoom-title").focus();
+  }
+
+  focusSection(name) {
+    this.overview.focusSection(name);
   }
 
   // --- the booking form ----------------------------------------------------------------
 
   renderPanel(store) {
     const root = this.root;
-    const chosen = store.bookingInFlight
-      ? Array.from(store.seats.values()).filter((seat) => store.pending.has(seat.id))
-      : store.selectedSeats();
+    const venue = store.venue;
+    const chosen = store.bookingInFlight ? store.seatsOf(store.pending) : store.selectedSeats();
     const count = chosen.length;
+    const total = chosen.reduce((sum, seat) => sum + venue.price(seat), 0);
     part(root, "selection-count").textContent = count === 0
-      ? `No seats selected. Pick up to ${MAX_SEATS}.`
-      : `${plural(count, "seat")} ${store.bookingInFlight ? "being booked" : "selected"}${count >= MAX_SEATS ? " (the most per booking)" : ""}`;
+      ? `No seats selected. Pick up to ${store.maxSeats}.`
+      : `${plural(count, "seat")} ${store.bookingInFlight ? "being booked" : "selected"}`
+        + `${count >= store.maxSeats ? " (the most per booking)" : ""}${venue.priced ? ` · ${venue.money(total)}` : ""}`;
     const list = part(root, "selection-list");
-    list.replaceChildren(...chosen.map((seat) => el("li", { text: seatLabel(seat) })));
+    list.replaceChildren(...chosen.map((seat) =>
+      el("li", { text: venue.priced ? `${venue.seatPlace(seat)} · ${venue.money(venue.price(seat))}` : venue.seatPlace(seat) })));
 
     const known = Boolean(store.userId) && !this.editingUser;
     part(root, "user-known").hidden = !known;
@@ -182,14 +232,16 @@ export class ShowView {
     showMessage(part(this.root, "alert"));
   }
 
-  showConfirmation(booking, show) {
+  showConfirmation(booking, show, venue) {
     showMessage(part(this.root, "alert"));
-    const seats = el("p", { class: "booking-seats", text: describeSeats(booking.seats) });
+    const seats = el("p", { class: "booking-seats", text: describeSeats(booking.seats, { sections: venue.multiSection }) });
+    const total = booking.total && venue.priced
+      ? el("p", { class: "booking-total", text: `Total ${formatMoney(booking.total.amount, booking.total.currency)}` }) : null;
     const reference = el("p", { class: "booking-ref" }, "Booking ", el("code", { text: booking.id }),
       " for ", el("span", { text: booking.userId }), ".");
     const link = el("p", {}, el("a", { href: "?view=bookings", "data-nav": "bookings", text: "See My bookings" }),
       " to view or cancel it.");
-    showMessage(part(this.root, "status"), `Booked! ${show.name}`, seats, reference, link);
+    showMessage(part(this.root, "status"), `Booked! ${show.name}`, seats, total, reference, link);
   }
 
   showAlert(headline, ...detail) {

@@ -2,7 +2,8 @@
 
 `open_page(...)` gives a fresh browser context (its own localStorage: a separate visitor) whose
 console errors and uncaught exceptions are collected; a test fails if any appeared. When a test
-fails, every page it opened is screenshotted under test-results/.
+fails, every page it opened is screenshotted under test-results/. `axe(page, screen)` audits a
+page with axe-core (npm, `npm ci`) and fails the test on any violation.
 """
 import json
 import os
@@ -21,6 +22,7 @@ RESULTS_DIR = ROOT / "test-results"
 CHROMIUM = os.environ.get("MODEX_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -49,6 +51,45 @@ def browser(playwright_instance):
     browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script():
+    if not AXE_SCRIPT.exists():
+        message = f"no axe-core at {AXE_SCRIPT.relative_to(ROOT)} (run `npm ci`, or `make test`)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI installs it: a missing audit must not pass as skipped
+        pytest.skip(message)
+    return AXE_SCRIPT
+
+
+def describe_violations(screen, violations):
+    lines = [f"{screen}: {len(violations)} accessibility violation(s)"]
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
+        for node in violation["nodes"][:5]:
+            reasons = [line.strip() for line in node["failureSummary"].splitlines()
+                       if line.strip() and not line.startswith("Fix ")]
+            lines.append(f"    {' '.join(node['target'])}: {'; '.join(reasons)}")
+        if len(violation["nodes"]) > 5:
+            lines.append(f"    … and {len(violation['nodes']) - 5} more")
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def axe(axe_script):
+    """axe(page, screen): injects axe-core into the page, runs every rule it has on by default
+    (WCAG 2.x A/AA and best practices) and fails, listing them, on any violation. Open the page
+    with `bypass_csp=True`: the page's Content-Security-Policy rightly refuses injected scripts."""
+
+    def audit(page, screen):
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.add_script_tag(path=str(axe_script))
+        results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        assert not results["violations"], describe_violations(screen, results["violations"])
+        return results
+
+    return audit
 
 
 def http_status_logged(*statuses):
@@ -80,6 +121,7 @@ def open_page(browser, live_server, request):
     contexts, pages, problems = [], [], []
 
     def open_(path="/", viewport=DESKTOP, name=None, expected_errors=(), **context_options):
+        context_options.setdefault("locale", "en-US")  # prices read "€65.00" whatever the machine's language
         context = browser.new_context(viewport=viewport, base_url=live_server, **context_options)
         context.set_default_timeout(10_000)
         page = context.new_page()
@@ -112,19 +154,33 @@ def open_page(browser, live_server, request):
         assert not found, "console errors or page errors:\n" + "\n".join(found)
 
 
+def create_show_with_cli(database_url, name, start="2030-05-01T19:30:00Z", rows=3, seats_per_row=8, layout=None):
+    """The admin CLI's create-show, as an operator runs it: a grid of rows x seats, or a layout
+    file (`layout="theatre"` is layouts/theatre.json). Returns the Show JSON."""
+    room = (["--layout", str(ROOT / "layouts" / f"{layout}.json")] if layout
+            else ["--rows", str(rows), "--seats-per-row", str(seats_per_row)])
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.admin", "create-show", "--name", name, "--start", start, *room],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 @pytest.fixture
 def admin_show(database_url):
-    """create_admin_show(name=..., rows=..., seats_per_row=...) -> Show JSON, made by the admin CLI."""
+    """create_admin_show(name=..., rows=..., seats_per_row=... | layout="theatre") -> Show JSON."""
 
-    def create(name="Browser Test Show", rows=3, seats_per_row=8, start="2030-05-01T19:30:00Z"):
-        result = subprocess.run(
-            [sys.executable, "-m", "tools.admin", "create-show", "--name", name, "--start", start,
-             "--rows", str(rows), "--seats-per-row", str(seats_per_row)],
-            cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
+    def create(name="Browser Test Show", rows=3, seats_per_row=8, start="2030-05-01T19:30:00Z", layout=None):
+        return create_show_with_cli(database_url, name, start, rows, seats_per_row, layout)
 
     return create
+
+
+@pytest.fixture(scope="session")
+def stadium_show(database_url):
+    """The 80,000-seat stadium of layouts/stadium.json (80 sections), made once per run; tests
+    that book in it keep to sections of their own."""
+    return create_show_with_cli(database_url, "Stadium Final", start="2030-07-01T18:00:00Z", layout="stadium")
 
 
 @pytest.fixture

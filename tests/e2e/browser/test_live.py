@@ -75,7 +75,7 @@ def test_seat_map_is_live(open_page, show, api):
     watched, selected = seats[0], seats[1]
     page = as_visitor(open_page, show.id, "watcher@example.com")
     statuses = []
-    page.on("response", lambda response: statuses.append(response.status) if response.url.endswith("/seats") else None)
+    page.on("response", lambda response: statuses.append(response.status) if response.url.endswith("/availability") else None)
     seat_button(page, selected).click()
 
     # Nothing changes: the refreshes are answered 304.
@@ -97,7 +97,7 @@ def test_seat_map_is_live(open_page, show, api):
 def test_polling_pauses_while_hidden(open_page, show, api):
     page = as_visitor(open_page, show.id, "hidden@example.com")
     requests = []
-    page.on("request", lambda request: requests.append(time.monotonic()) if request.url.endswith("/seats") else None)
+    page.on("request", lambda request: requests.append(time.monotonic()) if request.url.endswith("/availability") else None)
     page.evaluate("""() => {
         Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
         document.dispatchEvent(new Event('visibilitychange'));

@@ -95,3 +95,83 @@ def test_screenshot(open_page, admin_show, api, size_name, viewport):
     directory = Path(os.environ.get("MODEX_SCREENSHOT_DIR", RESULTS_DIR))
     directory.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(directory / f"screenshot-{size_name}.png"), full_page=True)
+
+
+VISIBLE_IN_MAP = """(selector) => {
+    const box = (element) => element.getBoundingClientRect();
+    const map = box(document.querySelector('.map-scroll'));
+    return Array.from(document.querySelectorAll(selector)).every((element) => {
+        const b = box(element);
+        return b.width > 0 && b.left >= map.left - 1 && b.right <= map.right + 1;
+    });
+}"""
+
+
+@pytest.mark.parametrize("size_name,viewport", [("desktop", DESKTOP), ("phone", PHONE)])
+def test_a_wide_room_keeps_its_bearings(open_page, admin_show, api, size_name, viewport):
+    """26 rows of 100 seats: only the map scrolls sideways, and the stage, the row labels and
+    (on a phone) the selection and Book stay in view."""
+    show = admin_show(name=f"Wide Hall ({size_name})", rows=26, seats_per_row=100)
+    seats = api("GET", f"/shows/{show['id']}/seats")[2]["seats"]
+    booked = seats[1]
+    assert api("POST", f"/shows/{show['id']}/bookings", {"userId": "early", "seatIds": [booked["id"]]})[0] == 201
+    page = open_page(f"/?show={show['id']}", viewport=viewport, name=size_name)
+    expect(page.locator("button[data-seat-id]")).to_have_count(2600)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # The map scrolled to its middle: the word Stage and every row label are still in sight.
+    page.evaluate("""() => { const map = document.querySelector('.map-scroll');
+                            map.scrollLeft = (map.scrollWidth - map.clientWidth) / 2; }""")
+    assert page.evaluate("document.querySelector('.map-scroll').scrollLeft > 1000")
+    assert page.evaluate(VISIBLE_IN_MAP, ".stage span")
+    assert page.evaluate(VISIBLE_IN_MAP, ".seat-row > .row-label:first-child")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # A seat in the middle of the map: the selection and Book are on screen without scrolling.
+    middle = seats[1250]
+    page.locator(f"button[data-seat-id='{middle['id']}']").click()
+    book = page.get_by_role("button", name=re.compile("^Book"))
+    expect(book).to_have_text("Book 1 seat")
+    expect(book).to_be_in_viewport()
+    expect(page.locator("[data-role=selection-count]")).to_be_in_viewport()
+
+    # A booked seat reads as its number (not struck through) and differs in more than colour.
+    number = page.locator(f"button[data-seat-id='{booked['id']}'] .seat-number")
+    expect(number).to_have_text(str(booked["number"]))
+    assert number.evaluate("n => getComputedStyle(n).textDecorationLine") == "none"
+    assert "gradient" in page.locator(f"button[data-seat-id='{booked['id']}']").evaluate(
+        "b => getComputedStyle(b).backgroundImage")
+
+
+def test_focus_ring_contrasts_with_white_and_the_seats(open_page, admin_show):
+    """WCAG 2.4.11/1.4.11: the focus indicator has 3:1 against what it sits on. A dark ring in a
+    white halo: the ring against white and booked grey, the halo against the selected fill."""
+    show = admin_show(name="Focus Ring", rows=2, seats_per_row=6)
+    page = open_page(f"/?show={show['id']}")
+    seat = page.locator("button[data-seat-id]").first
+    seat.click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")
+    expect(seat).to_be_focused()
+    styles = seat.evaluate("""b => { const s = getComputedStyle(b);
+        return {ring: s.outlineColor, width: parseFloat(s.outlineWidth), shadow: s.boxShadow, fill: s.backgroundColor}; }""")
+    ring = rgb(styles["ring"])
+    halo = rgb(re.match(r"(rgba?\([^)]*\))", styles["shadow"]).group(1))
+    assert styles["width"] >= 2
+    assert contrast(ring, (255, 255, 255)) >= 3
+    assert contrast(ring, rgb("rgb(212, 211, 222)")) >= 3        # booked grey
+    assert contrast(halo, rgb(styles["fill"])) >= 3               # the selected seat's own fill
+    assert contrast(ring, halo) >= 9                               # two tones, one always shows
+
+
+def rgb(css):
+    return tuple(int(float(part)) for part in re.findall(r"[\d.]+", css)[:3])
+
+
+def contrast(a, b):
+    def luminance(colour):
+        channels = [c / 255 for c in colour]
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
