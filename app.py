@@ -2,9 +2,9 @@
 import functools
 import logging
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
-from chalicelib import schema, services, validation
+from chalicelib import holds, schema, services, validation
 from chalicelib.errors import MethodNotAllowed, ModexError, UnsupportedMediaType, as_lambda_error
 
 app = Chalice(app_name="modex")
@@ -19,6 +19,8 @@ HTTP_ANSWERS = {
     "METHOD_NOT_ALLOWED": (405, {}),
     "SEAT_UNAVAILABLE": (409, {}),
     "SHOW_STARTED": (409, {}),
+    "HOLD_EXPIRED": (409, {}),
+    "LIMIT_REACHED": (409, {}),
     "PAYLOAD_TOO_LARGE": (413, {}),
     "UNSUPPORTED_MEDIA_TYPE": (415, {}),
     "IDEMPOTENCY_KEY_REUSED": (422, {}),
@@ -138,6 +140,38 @@ def cancel_booking(booking_id):
     return services.cancel_booking(validation.booking_id(booking_id), token).to_json()
 
 
+@api_route("/shows/{show_id}/holds", methods=["POST"])
+def hold_seats(show_id):
+    request = app.current_request
+    show = validation.show_id(show_id)
+    hold = validation.booking_request(request.raw_body, validation.HoldRequest)
+    key = validation.idempotency_key(request.headers.get("idempotency-key"))
+    return Response(body=holds.hold_seats(show, hold, key).to_json(), status_code=CREATED)
+
+
+def hold_token():
+    return validation.bearer_token(app.current_request.headers.get("authorization"), opens="hold")
+
+
+@api_route("/holds/{hold_id}")
+def get_hold(hold_id):
+    return holds.get_hold(validation.hold_id(hold_id), hold_token()).to_json()
+
+
+@api_route("/holds/{hold_id}/confirm", methods=["POST"])
+def confirm_hold(hold_id):
+    request = app.current_request
+    validation.confirmation(request.raw_body)
+    validation.idempotency_key(request.headers.get("idempotency-key"))  # confirming is idempotent by itself
+    booking = holds.confirm_hold(validation.hold_id(hold_id), hold_token())
+    return Response(body=booking.to_json(), status_code=CREATED)
+
+
+@api_route("/holds/{hold_id}", methods=["DELETE"])
+def release_hold(hold_id):
+    return holds.release_hold(validation.hold_id(hold_id), hold_token()).to_json()
+
+
 def method_not_allowed(**params):
     raise MethodNotAllowed()
 
@@ -161,6 +195,13 @@ def create_show(event, context):
         return services.create_show(validation.show_request(event)).to_json()
     except ModexError as error:
         raise as_lambda_error(error) from None
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="tidy_expired_holds")
+def tidy_expired_holds(event):
+    """Housekeeping only: drops claims of holds that lapsed over a minute ago (correctness never
+    waits for this: the next claimant takes an expired claim over)."""
+    return {"removed": holds.tidy_expired_claims()}
 
 
 @app.lambda_function(name="migrate")

@@ -25,7 +25,7 @@ class NotFound(ModexError):
 
 class Unauthorized(ModexError):
     code = "UNAUTHORIZED"
-    default_message = "A booking token is required: send Authorization: Bearer <bookingToken>."
+    default_message = "A token is required: send Authorization: Bearer <token>."
 
 
 class Forbidden(ModexError):
@@ -43,6 +43,18 @@ class SeatUnavailable(ModexError):
 
     def body(self) -> dict:
         return {**super().body(), "seatIds": self.seat_ids}
+
+
+class HoldExpired(ModexError):
+    code = "HOLD_EXPIRED"
+    default_message = "This hold has expired or was released; its seats are no longer held for you."
+
+
+class LimitReached(ModexError):
+    code = "LIMIT_REACHED"
+
+    def __init__(self, limit: int):
+        super().__init__(f"A buyer may hold or book at most {limit} seats of this show.")
 
 
 class ShowStarted(ModexError):

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from functools import cached_property
-from typing import Mapping, Tuple
+from typing import Mapping, Optional, Tuple
 
 from .layout import Category
 
@@ -22,6 +22,7 @@ class BookingStatus(str, Enum):
 
 class SeatStatus(str, Enum):
     AVAILABLE = "AVAILABLE"
+    HELD = "HELD"  # someone's live hold
     BOOKED = "BOOKED"
 
     @property
@@ -130,6 +131,50 @@ class IssuedBooking:
         return {**self.booking.to_json(), "bookingToken": self.token}
 
 
+class HoldStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    EXPIRED = "EXPIRED"  # an ACTIVE hold past its expiry (nothing is stored for it)
+    CONFIRMED = "CONFIRMED"
+    RELEASED = "RELEASED"
+
+
+@dataclass(frozen=True)
+class Hold:
+    id: uuid.UUID
+    show_id: uuid.UUID
+    user_id: str
+    status: HoldStatus
+    seats: Tuple[Seat, ...]
+    expires_at: datetime
+    currency: str
+    booking_id: Optional[uuid.UUID] = None  # once CONFIRMED
+
+    @property
+    def total(self) -> Money:
+        return Money(sum(seat.price for seat in self.seats), self.currency)
+
+    def to_json(self) -> dict:
+        return {
+            "id": str(self.id),
+            "showId": str(self.show_id),
+            "userId": self.user_id,
+            "status": self.status.value,
+            "seats": [seat.to_json() for seat in self.seats],
+            "expiresAt": iso_utc(self.expires_at),
+            "total": self.total.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class IssuedHold:
+    """A hold as its holder first sees it: with the token that opens it (only its hash is kept)."""
+    hold: Hold
+    token: str
+
+    def to_json(self) -> dict:
+        return {**self.hold.to_json(), "holdToken": self.token}
+
+
 @dataclass(frozen=True)
 class SeatMap:
     """Every seat of a show with its status, and a version that changes whenever any status does.
@@ -155,7 +200,7 @@ class SeatMap:
 
 @dataclass(frozen=True)
 class Availability:
-    """One character per seat of the show, in layout order: A available, B booked."""
+    """One character per seat of the show, in layout order: A available, H held, B booked."""
     show_id: uuid.UUID
     statuses: str
 

@@ -5,28 +5,47 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import Enum
 from itertools import groupby
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .layout import Category, Layout
-from .model import (Booking, BookingStatus, Room, RoomRow, RoomSeat, RoomSection, Seat, SeatStatus, SectionSummary,
-                    Show)
+from .model import (Booking, BookingStatus, Hold, HoldStatus, Room, RoomRow, RoomSeat, RoomSection, Seat, SeatStatus,
+                    SectionSummary, Show)
 from .queries import QUERIES
+
+
+class Outcome(str, Enum):
+    """What the first request with an Idempotency-Key came to."""
+    CONFIRMED = "CONFIRMED"  # a booking
+    HELD = "HELD"  # a hold
+    FAILED = "FAILED"  # refused: its FAILED booking names the seats that were taken
 
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
-    """The first answer to a request with this key, as a domain outcome: the attempt's booking
-    and whether it was CONFIRMED or FAILED (then with the seats that were taken)."""
     fingerprint: bytes
-    outcome: BookingStatus
-    booking_id: uuid.UUID
+    outcome: Outcome
+    booking_id: Optional[uuid.UUID] = None
     taken_seat_ids: Tuple[int, ...] = ()
+    hold_id: Optional[uuid.UUID] = None
+
+
+@dataclass(frozen=True)
+class ShowTerms:
+    """What a new booking or hold learns from its show in the statement that creates it."""
+    created_at: datetime
+    currency: str
+    seat_limit: int  # the show's maxSeatsPerUser
+    expires_at: Optional[datetime] = None  # a hold's, by the database's clock
 
 
 def _seat(row) -> Seat:
     return Seat(id=row[0], row=row[1], number=row[2], section=row[3], category=row[4], accessible=row[5],
                 price=row[6])
+
+
+SEAT_STATUS_BY_LETTER = {status.letter: status for status in SeatStatus}
 
 
 def _show(row) -> Show:
@@ -107,7 +126,7 @@ class Repository:
         return self.find_show(row[0])
 
     def seat_map(self, show_id: uuid.UUID, section: Optional[str] = None) -> List[Tuple[Seat, SeatStatus]]:
-        return [(_seat(row), SeatStatus.BOOKED if row[7] else SeatStatus.AVAILABLE)
+        return [(_seat(row), SEAT_STATUS_BY_LETTER[row[7]])
                 for row in self._run("seat_map", show_id=show_id, section=section)]
 
     def availability(self, show_id: uuid.UUID) -> Optional[str]:
@@ -127,22 +146,73 @@ class Repository:
         return Room(show_id, show.currency, show.categories, tuple(sections))
 
     def insert_booking(self, booking_id: uuid.UUID, show_id: uuid.UUID, user_id: str,
-                       status: BookingStatus) -> Optional[Tuple[datetime, str]]:
-        """The new booking's created_at and its show's currency, or None when the show is
-        unknown or has started."""
+                       status: BookingStatus) -> Optional[ShowTerms]:
+        """The new booking's terms, or None when the show is unknown or has started."""
         rows = self._run("insert_booking", booking_id=booking_id, show_id=show_id, user_id=user_id,
                          status=status.value)
-        return (rows[0][0], rows[0][1]) if rows else None
+        return ShowTerms(*rows[0]) if rows else None
 
     def insert_booking_seats(self, booking_id: uuid.UUID, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
         """Records the seats asked for; returns those that belong to the show."""
         return [_seat(row) for row in self._run("insert_booking_seats", booking_id=booking_id, show_id=show_id,
                                                 seat_ids=list(seat_ids))]
 
-    def claim_seats(self, show_id: uuid.UUID, booking_id: uuid.UUID, seat_ids: Sequence[int]) -> List[int]:
-        """Claims the seats in sorted order; returns the ids actually claimed (taken ones are missing)."""
-        rows = self._run("claim_seats", show_id=show_id, booking_id=booking_id, seat_ids=sorted(seat_ids))
+    def claim_seats(self, show_id: uuid.UUID, seat_ids: Sequence[int], booking_id: Optional[uuid.UUID] = None,
+                    hold_id: Optional[uuid.UUID] = None, expires_at: Optional[datetime] = None) -> List[int]:
+        """Claims the seats in sorted order for a booking, or for a hold until `expires_at`,
+        taking over claims of expired holds; returns the ids actually claimed (taken ones are
+        missing)."""
+        rows = self._run("claim_seats", show_id=show_id, seat_ids=sorted(seat_ids), booking_id=booking_id,
+                         hold_id=hold_id, expires_at=expires_at)
         return [row[0] for row in rows]
+
+    def lock_user(self, show_id: uuid.UUID, user_id: str) -> None:
+        """Until the transaction ends, this user's other claims on this show wait."""
+        self._run("lock_user", show_id=show_id, user_id=user_id)
+
+    def count_user_seats(self, show_id: uuid.UUID, user_id: str) -> int:
+        """The user's live held plus confirmed seats in the show."""
+        return self._run("count_user_seats", show_id=show_id, user_id=user_id)[0][0]
+
+    def insert_hold(self, hold_id: uuid.UUID, show_id: uuid.UUID, user_id: str) -> Optional[ShowTerms]:
+        """The new hold's terms with its expiry (the database's clock plus the show's
+        holdMinutes), or None when the show is unknown or has started."""
+        rows = self._run("insert_hold", hold_id=hold_id, show_id=show_id, user_id=user_id)
+        return ShowTerms(*rows[0]) if rows else None
+
+    def insert_hold_seats(self, hold_id: uuid.UUID, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
+        """Records the seats asked for; returns those that belong to the show."""
+        return [_seat(row) for row in self._run("insert_hold_seats", hold_id=hold_id, show_id=show_id,
+                                                seat_ids=list(seat_ids))]
+
+    def find_hold(self, hold_id: uuid.UUID, for_update: bool = False) -> Optional[Hold]:
+        rows = self._run("find_hold_for_update" if for_update else "find_hold", hold_id=hold_id)
+        if not rows:
+            return None
+        hold_id, show_id, user_id, status, expires_at, _, booking_id, currency = rows[0]
+        seats = tuple(_seat(row) for row in self._run("find_hold_seats", hold_id=hold_id))
+        return Hold(hold_id, show_id, user_id, HoldStatus(status), seats, expires_at, currency, booking_id)
+
+    def insert_hold_token(self, hold_id: uuid.UUID, token_hash: bytes) -> None:
+        self._run("insert_hold_token", hold_id=hold_id, token_hash=token_hash)
+
+    def hold_token_hashes(self, hold_id: uuid.UUID) -> List[bytes]:
+        return [row[0] for row in self._run("find_hold_token_hashes", hold_id=hold_id)]
+
+    def confirm_hold_claims(self, hold_id: uuid.UUID, booking_id: uuid.UUID) -> List[int]:
+        """Turns the hold's unexpired claims into the booking's; returns the seats it could."""
+        return [row[0] for row in self._run("confirm_hold_claims", hold_id=hold_id, booking_id=booking_id)]
+
+    def set_hold_status(self, hold_id: uuid.UUID, status: HoldStatus, booking_id: Optional[uuid.UUID] = None) -> None:
+        self._run("set_hold_status", hold_id=hold_id, status=status.value, booking_id=booking_id)
+
+    def release_hold_claims(self, hold_id: uuid.UUID) -> None:
+        self._run("release_hold_claims", hold_id=hold_id)
+
+    def tidy_expired_claims(self, batch: int) -> int:
+        """Deletes up to `batch` claims of holds long expired; returns how many."""
+        self._run("tidy_expired_claims", batch=batch)
+        return self._con.row_count
 
     def insert_booking_token(self, booking_id: uuid.UUID, token_hash: bytes) -> None:
         self._run("insert_booking_token", booking_id=booking_id, token_hash=token_hash)
@@ -169,12 +239,13 @@ class Repository:
         rows = self._run("find_idempotency_record", show_id=show_id, key=key)
         if not rows:
             return None
-        fingerprint, outcome, taken_seat_ids, booking_id = rows[0]
-        return IdempotencyRecord(bytes(fingerprint), BookingStatus(outcome), booking_id, tuple(taken_seat_ids or ()))
+        fingerprint, outcome, taken_seat_ids, booking_id, hold_id = rows[0]
+        return IdempotencyRecord(bytes(fingerprint), Outcome(outcome), booking_id, tuple(taken_seat_ids or ()), hold_id)
 
     def insert_idempotency_record(self, show_id: uuid.UUID, key: str, record: IdempotencyRecord) -> bool:
         """False when a live record for this key already exists (this one was not stored)."""
         rows = self._run("insert_idempotency_record", show_id=show_id, key=key, fingerprint=record.fingerprint,
-                         outcome=record.outcome.value, taken_seat_ids=list(record.taken_seat_ids) or None,
-                         booking_id=record.booking_id)
+                         outcome=record.outcome.value,
+                         taken_seat_ids=list(record.taken_seat_ids) or None, booking_id=record.booking_id,
+                         hold_id=record.hold_id)
         return bool(rows)

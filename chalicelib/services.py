@@ -2,16 +2,17 @@
 returns domain values or raises domain errors; the HTTP handlers, the admin function and the
 tools all call these. `uow` is the unit-of-work factory: the database by default, an in-memory
 fake in unit tests."""
-import hashlib
 import hmac
-import secrets
 import uuid
 from dataclasses import replace
 from typing import Callable, List, Optional, Sequence
 
-from .errors import Forbidden, IdempotencyKeyReused, NotFound, SeatUnavailable, ShowStarted, ValidationError
-from .model import Availability, Booking, BookingStatus, IssuedBooking, Room, SeatMap, Show
-from .repository import IdempotencyRecord, Repository
+from . import tokens
+from .errors import (Forbidden, IdempotencyKeyReused, LimitReached, NotFound, SeatUnavailable, ShowStarted,
+                     ValidationError)
+from .model import (Availability, Booking, BookingStatus, Hold, HoldStatus, IssuedBooking, IssuedHold, Room, SeatMap,
+                    Show)
+from .repository import IdempotencyRecord, Outcome, Repository
 from .unit_of_work import UnitOfWork
 from .validation import BookingRequest, ShowRequest
 
@@ -31,14 +32,10 @@ class _KeyAlreadyAnswered(Exception):
     """A concurrent request with the same Idempotency-Key answered first: roll back, replay."""
 
 
-def _hash_token(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-def _issue(repository: Repository, booking: Booking) -> IssuedBooking:
-    # 256 random bits; only the hash is stored, so a database leak opens no booking.
-    token = secrets.token_urlsafe(32)
-    repository.insert_booking_token(booking.id, _hash_token(token))
+def issue_booking(repository: Repository, booking: Booking) -> IssuedBooking:
+    """The booking with a new token; the token's hash is stored in the caller's transaction."""
+    token = tokens.new_token()
+    repository.insert_booking_token(booking.id, tokens.token_hash(token))
     return IssuedBooking(booking, token)
 
 
@@ -101,11 +98,21 @@ def book_seats(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Opt
                uow: UnitOfWorkFactory = UnitOfWork) -> IssuedBooking:
     """Books all of `request.seat_ids` or none of them; returns the booking with a fresh token.
 
+    What a hold and its confirmation do, in one transaction: the seats are claimed for the
+    booking itself (taking over claims of expired holds), so nothing is left to expire.
+    """
+    return claim(show_id, request, idempotency_key, uow, _book)
+
+
+def claim(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional[str], uow: UnitOfWorkFactory,
+          attempt: Callable):
+    """Runs `attempt` (a booking or a hold) in one transaction and answers what it made.
+
     The claim is one INSERT into seat_bookings in sorted seat order; UNIQUE (show_id, seat_id)
     decides who wins. When any seat is taken the whole transaction rolls back, the attempt is
     recorded as a FAILED booking in its own short transaction, and SeatUnavailable names the
     taken seats. With an Idempotency-Key, the outcome is stored in the same transaction as the
-    booking, so a repeat of the request (or a concurrent twin, which waits on the key's row)
+    claim, so a repeat of the request (or a concurrent twin, which waits on the key's row)
     gets the same answer.
     """
     try:
@@ -114,74 +121,103 @@ def book_seats(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Opt
                 record = work.repository.find_idempotency_record(show_id, idempotency_key)
                 if record is not None:
                     return _replay(work.repository, record, request)
-            return _confirm(work.repository, show_id, request, idempotency_key)
+            return attempt(work.repository, show_id, request, idempotency_key)
     except _SeatsTaken as taken:
         return _record_failure(show_id, request, idempotency_key, taken.seat_ids, uow)
     except _KeyAlreadyAnswered:
         return _replay_stored(show_id, request, idempotency_key, uow)
 
 
-def _confirm(repository: Repository, show_id: uuid.UUID, request: BookingRequest,
-             idempotency_key: Optional[str]) -> IssuedBooking:
+def check_limit(repository: Repository, show_id: uuid.UUID, user_id: str, adding: int, limit: int) -> None:
+    """LimitReached when the user's live held plus confirmed seats and `adding` pass `limit`.
+    The user's claims on the show are serialised first, so two requests at once cannot both
+    pass with the last seat under the limit."""
+    repository.lock_user(show_id, user_id)
+    if repository.count_user_seats(show_id, user_id) + adding > limit:
+        raise LimitReached(limit)
+
+
+def claim_for(repository: Repository, show_id: uuid.UUID, request: BookingRequest, limit: int,
+              **owner) -> None:
+    """Checks the user's limit, then claims the seats for the owner (booking_id, or hold_id
+    with expires_at); _SeatsTaken names the seats others have."""
+    check_limit(repository, show_id, request.user_id, len(request.seat_ids), limit)
+    claimed = repository.claim_seats(show_id, request.seat_ids, **owner)
+    if len(claimed) != len(request.seat_ids):
+        raise _SeatsTaken(sorted(set(request.seat_ids) - set(claimed)))
+
+
+def remember(repository: Repository, show_id: uuid.UUID, idempotency_key: Optional[str],
+             record: IdempotencyRecord) -> None:
+    """Stores the outcome under the key in the claim's transaction; a concurrent twin that
+    stored first makes this one roll back and replay."""
+    if idempotency_key is not None and not repository.insert_idempotency_record(show_id, idempotency_key, record):
+        raise _KeyAlreadyAnswered()
+
+
+def _book(repository: Repository, show_id: uuid.UUID, request: BookingRequest,
+          idempotency_key: Optional[str]) -> IssuedBooking:
     booking_id = uuid.uuid4()
     created = repository.insert_booking(booking_id, show_id, request.user_id, BookingStatus.CONFIRMED)
     if created is None:
-        raise _show_missing_or_started(repository, show_id)
+        raise show_missing_or_started(repository, show_id)
     seats = repository.insert_booking_seats(booking_id, show_id, request.seat_ids)
     if len(seats) != len(request.seat_ids):
         raise ValidationError("seatIds names a seat that is not in this show.")
-    claimed = repository.claim_seats(show_id, booking_id, request.seat_ids)
-    if len(claimed) != len(request.seat_ids):
-        raise _SeatsTaken(sorted(set(request.seat_ids) - set(claimed)))
-    if idempotency_key is not None:
-        record = IdempotencyRecord(request.fingerprint(), BookingStatus.CONFIRMED, booking_id)
-        if not repository.insert_idempotency_record(show_id, idempotency_key, record):
-            raise _KeyAlreadyAnswered()
-    created_at, currency = created
-    booking = Booking(booking_id, request.user_id, show_id, BookingStatus.CONFIRMED, tuple(seats), created_at,
-                      currency)
-    return _issue(repository, booking)
+    claim_for(repository, show_id, request, created.seat_limit, booking_id=booking_id)
+    remember(repository, show_id, idempotency_key,
+             IdempotencyRecord(request.fingerprint(), Outcome.CONFIRMED, booking_id=booking_id))
+    booking = Booking(booking_id, request.user_id, show_id, BookingStatus.CONFIRMED, tuple(seats),
+                      created.created_at, created.currency)
+    return issue_booking(repository, booking)
 
 
-def _show_missing_or_started(repository: Repository, show_id: uuid.UUID) -> Exception:
+def show_missing_or_started(repository: Repository, show_id: uuid.UUID) -> Exception:
     started = repository.show_has_started(show_id)
     return NotFound("No such show.") if started is None else ShowStarted()
 
 
 def _record_failure(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional[str],
-                    taken_seat_ids: Sequence[int], uow: UnitOfWorkFactory) -> IssuedBooking:
+                    taken_seat_ids: Sequence[int], uow: UnitOfWorkFactory):
     try:
         with uow() as work:
             booking_id = uuid.uuid4()
             if work.repository.insert_booking(booking_id, show_id, request.user_id, BookingStatus.FAILED) is None:
-                raise _show_missing_or_started(work.repository, show_id)
+                raise show_missing_or_started(work.repository, show_id)
             work.repository.insert_booking_seats(booking_id, show_id, request.seat_ids)
-            if idempotency_key is not None:
-                record = IdempotencyRecord(request.fingerprint(), BookingStatus.FAILED, booking_id,
-                                           tuple(taken_seat_ids))
-                if not work.repository.insert_idempotency_record(show_id, idempotency_key, record):
-                    raise _KeyAlreadyAnswered()
+            remember(work.repository, show_id, idempotency_key,
+                     IdempotencyRecord(request.fingerprint(), Outcome.FAILED, booking_id=booking_id,
+                                       taken_seat_ids=tuple(taken_seat_ids)))
     except _KeyAlreadyAnswered:
         return _replay_stored(show_id, request, idempotency_key, uow)
     raise SeatUnavailable([str(seat_id) for seat_id in taken_seat_ids])
 
 
-def _replay_stored(show_id: uuid.UUID, request: BookingRequest, idempotency_key: str,
-                   uow: UnitOfWorkFactory) -> IssuedBooking:
+def _replay_stored(show_id: uuid.UUID, request: BookingRequest, idempotency_key: str, uow: UnitOfWorkFactory):
     with uow() as work:
         record = work.repository.find_idempotency_record(show_id, idempotency_key)
         return _replay(work.repository, record, request)
 
 
-def _replay(repository: Repository, record: IdempotencyRecord, request: BookingRequest) -> IssuedBooking:
+def _replay(repository: Repository, record: IdempotencyRecord, request: BookingRequest):
+    """The first answer again: the booking as it was confirmed, or the hold as it was made,
+    whatever happened to it since. Tokens are stored only as hashes, so a replay mints a
+    fresh one."""
     if not hmac.compare_digest(record.fingerprint, request.fingerprint()):
         raise IdempotencyKeyReused()
-    if record.outcome is BookingStatus.FAILED:
+    if record.outcome is Outcome.FAILED:
         raise SeatUnavailable([str(seat_id) for seat_id in record.taken_seat_ids])
-    # The first answer again: the booking as it was confirmed, whatever happened to it since.
-    # Tokens are stored only as hashes, so the replay mints a fresh one for the booking.
-    booking = replace(repository.find_booking(record.booking_id), status=BookingStatus.CONFIRMED)
-    return _issue(repository, booking)
+    if record.outcome is Outcome.HELD:
+        return issue_hold(repository, replace(repository.find_hold(record.hold_id), status=HoldStatus.ACTIVE))
+    return issue_booking(repository, replace(repository.find_booking(record.booking_id),
+                                             status=BookingStatus.CONFIRMED))
+
+
+def issue_hold(repository: Repository, hold: Hold) -> IssuedHold:
+    """The hold with a new token; the token's hash is stored in the caller's transaction."""
+    token = tokens.new_token()
+    repository.insert_hold_token(hold.id, tokens.token_hash(token))
+    return IssuedHold(hold, token)
 
 
 def _authorised_booking(repository: Repository, booking_id: uuid.UUID, token: str,
@@ -189,10 +225,7 @@ def _authorised_booking(repository: Repository, booking_id: uuid.UUID, token: st
     booking = repository.find_booking(booking_id, for_update=for_update)
     if booking is None:
         raise NotFound("No such booking.")
-    presented = _hash_token(token)
-    # Compare against every hash in constant time, without stopping at the first match.
-    matches = [hmac.compare_digest(presented, stored) for stored in repository.booking_token_hashes(booking_id)]
-    if not any(matches):
+    if not tokens.opens(token, repository.booking_token_hashes(booking_id)):
         raise Forbidden()
     return booking
 

@@ -31,10 +31,20 @@ class BookingRequest:
     user_id: str
     seat_ids: Tuple[int, ...]  # sorted, distinct
 
+    def _canonical(self) -> dict:
+        return {"userId": self.user_id, "seatIds": list(self.seat_ids)}
+
     def fingerprint(self) -> bytes:
         """What makes two requests with one Idempotency-Key "the same request"."""
-        canonical = json.dumps({"userId": self.user_id, "seatIds": list(self.seat_ids)})
-        return hashlib.sha256(canonical.encode()).digest()
+        return hashlib.sha256(json.dumps(self._canonical()).encode()).digest()
+
+
+@dataclass(frozen=True)
+class HoldRequest(BookingRequest):
+    """The same fields as a booking; a key used for a booking is a different request here."""
+
+    def _canonical(self) -> dict:
+        return {"kind": "hold", **super()._canonical()}
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,8 @@ def _seat_id(value) -> int:
     return int(value)
 
 
-def booking_request(raw_body: Optional[bytes]) -> BookingRequest:
+def booking_request(raw_body: Optional[bytes], request_type=BookingRequest) -> BookingRequest:
+    """A booking's body (or, with request_type=HoldRequest, a hold's: the same fields)."""
     body = parse_json_object(raw_body)
     _reject_unknown_fields(body, {"userId", "seatIds"})
     user_id = _text(body, "userId", MAX_USER_ID_LENGTH)
@@ -107,22 +118,27 @@ def booking_request(raw_body: Optional[bytes]) -> BookingRequest:
     parsed = [_seat_id(value) for value in seat_ids]
     if len(set(parsed)) != len(parsed) or len(set(seat_ids)) != len(seat_ids):
         raise ValidationError("seatIds must not repeat a seat.")
-    return BookingRequest(user_id=user_id, seat_ids=tuple(sorted(parsed)))
+    return request_type(user_id=user_id, seat_ids=tuple(sorted(parsed)))
+
+
+def _path_id(value: str, what: str) -> uuid.UUID:
+    """An id from a path; anything that is not one names nothing there is."""
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise NotFound(f"No such {what}.") from None
 
 
 def show_id(value: str) -> uuid.UUID:
-    """A show id from a path; anything that is not one names no show."""
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        raise NotFound("No such show.") from None
+    return _path_id(value, "show")
 
 
 def booking_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        raise NotFound("No such booking.") from None
+    return _path_id(value, "booking")
+
+
+def hold_id(value: str) -> uuid.UUID:
+    return _path_id(value, "hold")
 
 
 def section_name(value: Optional[str]) -> Optional[str]:
@@ -145,11 +161,12 @@ def idempotency_key(value: Optional[str]) -> Optional[str]:
     return value
 
 
-def bearer_token(authorization: Optional[str]) -> str:
+def bearer_token(authorization: Optional[str], opens: str = "booking") -> str:
+    """The token of an `Authorization: Bearer` header; `opens` names what it is for."""
     scheme, _, token = (authorization or "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
-        raise Unauthorized()
+        raise Unauthorized(f"A {opens} token is required: send Authorization: Bearer <{opens}Token>.")
     return token
 
 
@@ -162,6 +179,12 @@ def _whole_number(event: dict, field: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ValidationError(f"{field} must be between {low} and {high}.")
     return value
+
+
+def confirmation(raw_body: Optional[bytes]) -> None:
+    """A confirm's body: nothing, or an empty JSON object (the buyer is the hold's userId)."""
+    if raw_body:
+        _reject_unknown_fields(parse_json_object(raw_body), set())
 
 
 def show_request(event, now: Optional[datetime] = None) -> ShowRequest:

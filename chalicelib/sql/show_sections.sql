@@ -8,6 +8,7 @@ LEFT JOIN (
     FROM seat_bookings
     JOIN seats ON seats.show_id = seat_bookings.show_id AND seats.id = seat_bookings.seat_id
     WHERE seat_bookings.show_id = ANY(CAST(:show_ids AS uuid[]))
+      AND (seat_bookings.expires_at IS NULL OR seat_bookings.expires_at >= now())  -- live claims only
     GROUP BY seats.show_id, seats.section_position
 ) AS claimed ON claimed.show_id = sections.show_id AND claimed.section_position = sections.position
 WHERE sections.show_id = ANY(CAST(:show_ids AS uuid[]))

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from chalicelib.layout import Layout
 from chalicelib.model import Booking, BookingStatus, Seat, SeatStatus, SectionSummary, Show
-from chalicelib.repository import IdempotencyRecord
+from chalicelib.repository import IdempotencyRecord, ShowTerms
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -80,11 +80,12 @@ class FakeRepository:
         return "".join(status.letter for _, status in self.seat_map(show_id)) or None
 
     def insert_booking(self, booking_id: uuid.UUID, show_id: uuid.UUID, user_id: str,
-                       status: BookingStatus) -> Optional[Tuple[datetime, str]]:
+                       status: BookingStatus) -> Optional[ShowTerms]:
         if self.show_has_started(show_id) is not False:  # unknown (None) or started (True)
             return None
         self.tables.bookings[booking_id] = dict(show_id=show_id, user_id=user_id, status=status, created_at=self.now)
-        return self.now, self.tables.shows[show_id]["layout"].currency
+        show = self.tables.shows[show_id]
+        return ShowTerms(self.now, show["layout"].currency, show["max_seats_per_user"])
 
     def _seats_of_show(self, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
         return [seat for seat in self.tables.seats.get(show_id, []) if seat.id in seat_ids]
@@ -94,7 +95,14 @@ class FakeRepository:
         self.tables.booking_seats[booking_id] = [seat.id for seat in seats]
         return seats
 
-    def claim_seats(self, show_id: uuid.UUID, booking_id: uuid.UUID, seat_ids: Sequence[int]) -> List[int]:
+    def lock_user(self, show_id: uuid.UUID, user_id: str) -> None:
+        """Nothing to wait for: the fake runs one request at a time."""
+
+    def count_user_seats(self, show_id: uuid.UUID, user_id: str) -> int:
+        return sum(1 for (claimed_show, _), owner in self.tables.claims.items()
+                   if claimed_show == show_id and self.tables.bookings[owner]["user_id"] == user_id)
+
+    def claim_seats(self, show_id: uuid.UUID, seat_ids: Sequence[int], booking_id: uuid.UUID) -> List[int]:
         claimed = []
         for seat_id in sorted(seat_ids):
             if (show_id, seat_id) not in self.tables.claims:

@@ -213,13 +213,15 @@ def flash_sale(target: Target, show_id: str, users: int, seats_per_user: int, da
                timeout: float, max_attempts: int = 100, duration: float = 120, progress: bool = False,
                seed: Optional[int] = None) -> Outcome:
     """`users` users at once, each booking `seats_per_user` random AVAILABLE seats again and
-    again (refreshing the seat map in between) until the show is sold out or the bounds
-    (attempts per user, overall time) are reached."""
+    again (refreshing the seat map in between) until the show is sold out, the user has the
+    show's maxSeatsPerUser, or the bounds (attempts per user, overall time) are reached."""
     if users < 1 or not 1 <= seats_per_user <= 10:
         raise SetupError("--users must be at least 1 and --seats-per-user between 1 and 10")
     seat_map, problem = evidence.read_seat_map(target, show_id)
     if problem:
         raise SetupError(problem)
+    show = target.call(Request("GET", f"/shows/{show_id}"))
+    seat_limit = show.body.get("maxSeatsPerUser", 10) if show.status == 200 and isinstance(show.body, dict) else 10
     total_seats = len(seat_map.get("seats", []))
     available_at_start = sum(seat.get("status") == "AVAILABLE" for seat in seat_map.get("seats", []))
     if not available_at_start:
@@ -237,7 +239,7 @@ def flash_sale(target: Target, show_id: str, users: int, seats_per_user: int, da
     def user(index: int) -> None:
         rng = random.Random(seed * 1000 + index)
         client = target.client()
-        etag, cached = None, None
+        etag, cached, bought = None, None, 0
         try:
             try:
                 client.prepare()
@@ -258,14 +260,15 @@ def flash_sale(target: Target, show_id: str, users: int, seats_per_user: int, da
                     stop.set()
                     return
                 available = [str(seat["id"]) for seat in cached["seats"] if seat.get("status") == "AVAILABLE"]
-                if not available:
-                    return  # sold out, as far as this user can see
-                pick = rng.sample(available, min(seats_per_user, len(available)))
+                if not available or bought == seat_limit:
+                    return  # sold out as far as this user can see, or bought all a user may
+                pick = rng.sample(available, min(seats_per_user, len(available), seat_limit - bought))
                 answer = client.call(Request("POST", f"/shows/{show_id}/bookings",
                                              {"userId": f"{run_id}-u{index:04d}", "seatIds": pick}))
                 with lock:
                     attempts.append(_Attempt(pick, answer))
                 if answer.status == 201:
+                    bought += len(pick)
                     bar.advance(len(pick))
                 elif not is_seat_unavailable(answer, pick):
                     stop.set()  # 429, 5xx, timeout: fail the run now rather than hammer on

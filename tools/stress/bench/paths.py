@@ -16,7 +16,7 @@ import statistics
 import threading
 import time
 import uuid
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import pg8000.native
 
@@ -28,7 +28,6 @@ from chalicelib.validation import BookingRequest
 
 from ..events import LambdaContext, Request, api_gateway_event
 
-USER_ID = "bench"
 FUNCTION_NAME = "modex-bench-api_handler"
 
 
@@ -41,8 +40,8 @@ def raw_connection(settings: DatabaseSettings, application_name: str = "modex-be
 
 
 class SqlPath:
-    """The booking transaction written out: insert_booking, insert_booking_seats, claim_seats,
-    insert_booking_token, COMMIT; no service layer, no JSON."""
+    """The booking transaction written out: insert_booking, insert_booking_seats, lock_user,
+    count_user_seats, claim_seats, insert_booking_token, COMMIT; no service layer, no JSON."""
 
     name = "sql"
 
@@ -50,18 +49,23 @@ class SqlPath:
         self.con = raw_connection(settings, "modex-bench-sql")
         self.begin = db.begin_statement(settings)
         self.statements = {name: QUERIES[name] for name in
-                           ("insert_booking", "insert_booking_seats", "claim_seats", "insert_booking_token")}
+                           ("insert_booking", "insert_booking_seats", "lock_user", "count_user_seats", "claim_seats",
+                            "insert_booking_token")}
 
     def book(self, show_id: uuid.UUID, seat_id: int) -> int:
         con, sql = self.con, self.statements
         booking_id = uuid.uuid4()
         con.run(self.begin)
         try:
-            created = con.run(sql["insert_booking"], booking_id=booking_id, show_id=show_id, user_id=USER_ID,
+            user_id = buyer(seat_id)
+            created = con.run(sql["insert_booking"], booking_id=booking_id, show_id=show_id, user_id=user_id,
                               status="CONFIRMED")
             seats = con.run(sql["insert_booking_seats"], booking_id=booking_id, show_id=show_id, seat_ids=[seat_id])
-            claimed = con.run(sql["claim_seats"], show_id=show_id, booking_id=booking_id, seat_ids=[seat_id])
-            if not created or len(seats) != 1 or len(claimed) != 1:
+            con.run(sql["lock_user"], show_id=show_id, user_id=user_id)
+            held = con.run(sql["count_user_seats"], show_id=show_id, user_id=user_id)[0][0]
+            claimed = con.run(sql["claim_seats"], show_id=show_id, booking_id=booking_id, hold_id=None,
+                              expires_at=None, seat_ids=[seat_id])
+            if not created or len(seats) != 1 or held >= created[0][2] or len(claimed) != 1:
                 con.run("ROLLBACK")
                 return 409
             token_hash = hashlib.sha256(secrets.token_urlsafe(32).encode()).digest()
@@ -81,7 +85,7 @@ class ServicePath:
 
     def book(self, show_id: uuid.UUID, seat_id: int) -> int:
         try:
-            services.book_seats(show_id, BookingRequest(user_id=USER_ID, seat_ids=(seat_id,)))
+            services.book_seats(show_id, BookingRequest(user_id=buyer(seat_id), seat_ids=(seat_id,)))
             return 201
         except SeatUnavailable:
             return 409
@@ -90,9 +94,14 @@ class ServicePath:
         db.close()
 
 
-def booking(seat_ids: Sequence[int], user_id: str = USER_ID) -> dict:
+def buyer(seat_id: int) -> str:
+    """A buyer per seat, as in a sale: one user id booking thousands would pass maxSeatsPerUser."""
+    return f"bench-{seat_id}"
+
+
+def booking(seat_ids: Sequence[int], user_id: Optional[str] = None) -> dict:
     """The body of POST /api/shows/{show_id}/bookings."""
-    return {"userId": user_id, "seatIds": [str(seat_id) for seat_id in seat_ids]}
+    return {"userId": user_id or buyer(seat_ids[0]), "seatIds": [str(seat_id) for seat_id in seat_ids]}
 
 
 class HandlerPath:

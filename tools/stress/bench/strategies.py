@@ -1,7 +1,7 @@
 """Three ways to decide who gets a seat, on the same hot-show workload, for the bench.
 
-  unique      ours: INSERT ... ON CONFLICT DO NOTHING into seat_bookings (claim_seats.sql);
-              the unique constraint decides
+  unique      ours: INSERT ... ON CONFLICT into seat_bookings (claim_seats.sql: a live claim
+              stays, an expired hold's is taken over); the unique constraint decides
   row-lock    SELECT ... FOR UPDATE on the seats' status rows in seat order, then UPDATE
   cas         UPDATE ... SET status = 'BOOKED' WHERE status = 'AVAILABLE' (compare-and-set)
 
@@ -68,8 +68,8 @@ def _attempt(con, sql: Dict[str, str], strategy: str, show_id: str, seat_ids: Li
     try:
         con.run(sql["insert_booking"], booking_id=booking_id, show_id=show_id, user_id="bench", status="CONFIRMED")
         if strategy == "unique":
-            won = len(con.run(sql["claim_seats"], show_id=show_id, booking_id=booking_id,
-                              seat_ids=seat_ids)) == len(seat_ids)
+            won = len(con.run(sql["claim_seats"], show_id=show_id, booking_id=booking_id, hold_id=None,
+                              expires_at=None, seat_ids=seat_ids)) == len(seat_ids)
         elif strategy == "row-lock":
             rows = con.run(LOCK_SEATS, show_id=show_id, seat_ids=seat_ids)
             won = len(rows) == len(seat_ids) and all(status == "AVAILABLE" for _, status in rows)

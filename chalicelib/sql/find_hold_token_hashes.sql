@@ -1,0 +1,1 @@
+SELECT token_hash FROM hold_tokens WHERE hold_id = :hold_id
