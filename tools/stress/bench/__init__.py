@@ -6,6 +6,8 @@
   race        p50/p99 latency of N threads (own connections) booking one seat at once
   strategies  unique-constraint claim vs SELECT ... FOR UPDATE vs compare-and-set UPDATE on
               one hot show at 1/8/32 clients, single-seat and 4-seat overlapping bookings
+  checkout    single-seat purchases as a direct booking vs a hold and its confirmation, N
+              buyers at once; and taking over expired holds under load
   venue       the 80,000-seat stadium: create_show, and /availability and /layout through the
               handler (time; bytes raw and gzipped)
   cold start  `python -c "import app"` in a fresh interpreter, `-X importtime` offenders,
@@ -37,7 +39,7 @@ from chalicelib.validation import ShowRequest
 from tools.local import localdb
 
 from .. import report
-from . import coldstart, paths as booking_paths, strategies, venue
+from . import checkout, coldstart, paths as booking_paths, strategies, venue
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_PLOT = ROOT / "docs" / "performance.png"
@@ -60,9 +62,11 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--strategy-repeats", type=int, default=3, help="runs per strategy configuration")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds at most per strategy run")
     parser.add_argument("--import-repeats", type=int, default=10)
+    parser.add_argument("--purchases", type=int, default=1200, help="purchases per way in the checkout comparison")
+    parser.add_argument("--buyers", type=int, default=8, help="concurrent buyers in the checkout comparison")
     parser.add_argument("--venue-repeats", type=int, default=20, help="reads of the stadium's availability")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["race", "strategies", "venue", "coldstart", "package"], help="leave a part out")
+                        choices=["race", "strategies", "checkout", "venue", "coldstart", "package"], help="leave a part out")
     parser.add_argument("--plot", help=f"PNG to write (default {DEFAULT_PLOT.relative_to(ROOT)}, none with --quick; "
                                         "'none' for no plot)")
     parser.add_argument("--json", help="also write every figure to this JSON file")
@@ -71,7 +75,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     if args.quick:
         args.bookings, args.rounds, args.race_repeats = min(args.bookings, 200), 2, min(args.race_repeats, 3)
         args.clients, args.attempts, args.import_repeats = "1,4", min(args.attempts, 200), 3
-        args.strategy_repeats, args.venue_repeats = 1, 4
+        args.strategy_repeats, args.venue_repeats, args.purchases = 1, 4, min(args.purchases, 160)
         args.skip = list(set(args.skip) | {"package"})
     if args.plot is None:
         # A smoke run's figures must not replace the documented plot.
@@ -182,6 +186,16 @@ def run_strategies(shows: Shows, admin_con, url: str, args) -> List[dict]:
                                                repeats=args.strategy_repeats)
 
 
+def run_checkout(shows: Shows, admin_con, args) -> dict:
+    def expire(hold_ids) -> None:
+        for table, column in (("holds", "id"), ("seat_bookings", "hold_id")):
+            admin_con.run(f"UPDATE {table} SET expires_at = now() - interval '1 second' "
+                          f"WHERE {column} = ANY(CAST(:ids AS uuid[]))", ids=[str(hold_id) for hold_id in hold_ids])
+
+    return {"compare": checkout.compare(shows.seats, args.purchases, args.rounds, args.buyers, progress),
+            "takeover": checkout.takeovers(shows.seats, expire, args.purchases // 4, args.buyers, progress)}
+
+
 def run_cold_start(args) -> dict:
     progress("cold start: importing the app in fresh interpreters")
     result = {"import": coldstart.import_times(args.import_repeats),
@@ -229,6 +243,8 @@ def print_report(results: dict) -> None:
             print(f"  {row['seats']:<6}{row['clients']:>8}  {row['strategy']:<9}{row['attempts']:>9}{row['ok']:>7}"
                   f"{row['taken']:>7}{row['throughput']:>11.0f}{row['p50_ms']:>8.1f}{row['p99_ms']:>8.1f}  "
                   f"{errors}{check}")
+    if "checkout" in results:
+        print("\n".join(checkout.report_lines(results["checkout"])))
     if "venue" in results:
         print("\n".join(venue.report_lines(results["venue"])))
     if "cold_start" in results:
@@ -306,6 +322,8 @@ def plot(results: dict, path: Path) -> None:
         axis.set_ylim(bottom=0)
         axis.legend(fontsize=8)
 
+    if "checkout" in results:
+        print("\n".join(checkout.report_lines(results["checkout"])))
     if "venue" in results:
         print("\n".join(venue.report_lines(results["venue"])))
     if "cold_start" in results:
@@ -343,6 +361,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 results["race"] = run_race(shows, args)
             if "strategies" not in args.skip:
                 results["strategies"] = run_strategies(shows, admin_con, url, args)
+            if "checkout" not in args.skip:
+                results["checkout"] = run_checkout(shows, admin_con, args)
             if "venue" not in args.skip:
                 results["venue"] = venue.measure(args.venue_repeats, progress)
         finally:
