@@ -64,13 +64,20 @@ def confirm_hold(hold_id: uuid.UUID, token: str, uow: UnitOfWorkFactory = UnitOf
         repository = work.repository
         hold = _authorised_hold(repository, hold_id, token, for_update=True)
         if hold.status is HoldStatus.CONFIRMED:
-            return issue_booking(repository, repository.find_booking(hold.booking_id))
+            booking = repository.find_booking(hold.booking_id)
+            return issue_booking(repository, replace(booking, status=BookingStatus.CONFIRMED))  # the first answer
         if hold.status is not HoldStatus.ACTIVE:
             raise HoldExpired()
+        repository.lock_user(hold.show_id, hold.user_id)
         booking_id = uuid.uuid4()
         terms = repository.insert_booking(booking_id, hold.show_id, hold.user_id, BookingStatus.CONFIRMED)
         if terms is None:
             raise ShowStarted()
+        # The hold's seats count here while it is live by this transaction's clock. If the
+        # user claimed more while it looked lapsed to that claim, confirming would pass the
+        # limit: the hold counts as lapsed for this confirm too.
+        if repository.count_user_seats(hold.show_id, hold.user_id) > terms.seat_limit:
+            raise HoldExpired()
         seat_ids = [seat.id for seat in hold.seats]
         repository.insert_booking_seats(booking_id, hold.show_id, seat_ids)
         # Each claim is this hold's and unexpired, or it went to someone else: all or nothing.

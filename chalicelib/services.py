@@ -117,6 +117,10 @@ def claim(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional
     """
     try:
         with uow() as work:
+            # One user's claims on one show go one at a time (other buyers never wait): the
+            # seat limit counts what the previous one left, and a twin with the same key
+            # finds the first one's answer here.
+            work.repository.lock_user(show_id, request.user_id)
             if idempotency_key is not None:
                 record = work.repository.find_idempotency_record(show_id, idempotency_key)
                 if record is not None:
@@ -130,9 +134,8 @@ def claim(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional
 
 def check_limit(repository: Repository, show_id: uuid.UUID, user_id: str, adding: int, limit: int) -> None:
     """LimitReached when the user's live held plus confirmed seats and `adding` pass `limit`.
-    The user's claims on the show are serialised first, so two requests at once cannot both
-    pass with the last seat under the limit."""
-    repository.lock_user(show_id, user_id)
+    The caller holds the user's lock (lock_user), so two requests at once cannot both pass
+    with the last seat under the limit."""
     if repository.count_user_seats(show_id, user_id) + adding > limit:
         raise LimitReached(limit)
 
