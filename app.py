@@ -21,6 +21,7 @@ HTTP_ANSWERS = {
     "SHOW_STARTED": (409, {}),
     "HOLD_EXPIRED": (409, {}),
     "LIMIT_REACHED": (409, {}),
+    "NOT_ENOUGH_SEATS": (409, {}),
     "PAYLOAD_TOO_LARGE": (413, {}),
     "UNSUPPORTED_MEDIA_TYPE": (415, {}),
     "IDEMPOTENCY_KEY_REUSED": (422, {}),
@@ -144,7 +145,7 @@ def cancel_booking(booking_id):
 def hold_seats(show_id):
     request = app.current_request
     show = validation.show_id(show_id)
-    hold = validation.booking_request(request.raw_body, validation.HoldRequest)
+    hold = validation.hold_request(request.raw_body)
     key = validation.idempotency_key(request.headers.get("idempotency-key"))
     return Response(body=holds.hold_seats(show, hold, key).to_json(), status_code=CREATED)
 

@@ -50,6 +50,11 @@ class HoldExpired(ModexError):
     default_message = "This hold has expired or was released; its seats are no longer held for you."
 
 
+class NotEnoughSeats(ModexError):
+    code = "NOT_ENOUGH_SEATS"
+    default_message = "No group of that many adjacent seats is available for what you asked."
+
+
 class LimitReached(ModexError):
     code = "LIMIT_REACHED"
 

@@ -9,6 +9,7 @@ from enum import Enum
 from itertools import groupby
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .best import RowSeat
 from .layout import Category, Layout
 from .model import (Booking, BookingStatus, Hold, HoldStatus, Room, RoomRow, RoomSeat, RoomSection, Seat, SeatStatus,
                     SectionSummary, Show)
@@ -165,6 +166,17 @@ class Repository:
         rows = self._run("claim_seats", show_id=show_id, seat_ids=sorted(seat_ids), booking_id=booking_id,
                          hold_id=hold_id, expires_at=expires_at)
         return [row[0] for row in rows]
+
+    def section_seats(self, show_id: uuid.UUID, section: int) -> List[RowSeat]:
+        """One section's seats (by layout index) in layout order, each free or not right now."""
+        return [RowSeat(*row) for row in self._run("section_seats", show_id=show_id, section=section)]
+
+    def savepoint(self) -> None:
+        """Marks a point this transaction can go back to (one try of best available)."""
+        self._con.run("SAVEPOINT attempt")
+
+    def back_to_savepoint(self) -> None:
+        self._con.run("ROLLBACK TO SAVEPOINT attempt")
 
     def lock_user(self, show_id: uuid.UUID, user_id: str) -> None:
         """Until the transaction ends, this user's other claims on this show wait."""

@@ -48,6 +48,21 @@ class HoldRequest(BookingRequest):
 
 
 @dataclass(frozen=True)
+class BestRequest:
+    """Hold the best `count` adjacent seats of one row that match the filters."""
+    user_id: str
+    count: int
+    category: Optional[str] = None
+    section: Optional[str] = None
+    accessible: bool = False
+
+    def fingerprint(self) -> bytes:
+        canonical = {"kind": "best", "userId": self.user_id, "count": self.count, "category": self.category,
+                     "section": self.section, "accessible": self.accessible}
+        return hashlib.sha256(json.dumps(canonical).encode()).digest()
+
+
+@dataclass(frozen=True)
 class ShowRequest:
     name: str
     start_time: datetime
@@ -103,11 +118,7 @@ def _seat_id(value) -> int:
     return int(value)
 
 
-def booking_request(raw_body: Optional[bytes], request_type=BookingRequest) -> BookingRequest:
-    """A booking's body (or, with request_type=HoldRequest, a hold's: the same fields)."""
-    body = parse_json_object(raw_body)
-    _reject_unknown_fields(body, {"userId", "seatIds"})
-    user_id = _text(body, "userId", MAX_USER_ID_LENGTH)
+def _seat_ids(body: dict) -> Tuple[int, ...]:
     if "seatIds" not in body:
         raise ValidationError("seatIds is required.")
     seat_ids = body["seatIds"]
@@ -118,7 +129,37 @@ def booking_request(raw_body: Optional[bytes], request_type=BookingRequest) -> B
     parsed = [_seat_id(value) for value in seat_ids]
     if len(set(parsed)) != len(parsed) or len(set(seat_ids)) != len(seat_ids):
         raise ValidationError("seatIds must not repeat a seat.")
-    return request_type(user_id=user_id, seat_ids=tuple(sorted(parsed)))
+    return tuple(sorted(parsed))
+
+
+def booking_request(raw_body: Optional[bytes]) -> BookingRequest:
+    body = parse_json_object(raw_body)
+    _reject_unknown_fields(body, {"userId", "seatIds"})
+    return BookingRequest(user_id=_text(body, "userId", MAX_USER_ID_LENGTH), seat_ids=_seat_ids(body))
+
+
+def _best(value) -> dict:
+    if not isinstance(value, dict):
+        raise ValidationError("best must be an object: {\"count\", \"category\"?, \"section\"?, \"accessible\"?}.")
+    _reject_unknown_fields(value, {"count", "category", "section", "accessible"})
+    count = _whole_number(value, "count", 1, MAX_SEATS_PER_BOOKING)
+    category = _text(value, "category", 32) if "category" in value else None
+    section = _text(value, "section", MAX_SECTION_NAME_LENGTH) if "section" in value else None
+    accessible = value.get("accessible", False)
+    if not isinstance(accessible, bool):
+        raise ValidationError("accessible must be true or false.")
+    return dict(count=count, category=category, section=section, accessible=accessible)
+
+
+def hold_request(raw_body: Optional[bytes]):
+    """A hold's body: the seats picked ({"userId", "seatIds"}) -> HoldRequest, or the best
+    available ({"userId", "best": {...}}) -> BestRequest."""
+    body = parse_json_object(raw_body)
+    if "best" in body:
+        _reject_unknown_fields(body, {"userId", "best"})
+        return BestRequest(user_id=_text(body, "userId", MAX_USER_ID_LENGTH), **_best(body["best"]))
+    _reject_unknown_fields(body, {"userId", "seatIds"})
+    return HoldRequest(user_id=_text(body, "userId", MAX_USER_ID_LENGTH), seat_ids=_seat_ids(body))
 
 
 def _path_id(value: str, what: str) -> uuid.UUID:
