@@ -8,6 +8,8 @@
               one hot show at 1/8/32 clients, single-seat and 4-seat overlapping bookings
   checkout    single-seat purchases as a direct booking vs a hold and its confirmation, N
               buyers at once; and taking over expired holds under load
+  best        best-available holds vs picked-seat holds at 1/8/32 clients on one hot section,
+              and what a sell-out of it leaves (occupancy, stranded singles)
   venue       the 80,000-seat stadium: create_show, and /availability and /layout through the
               handler (time; bytes raw and gzipped)
   cold start  `python -c "import app"` in a fresh interpreter, `-X importtime` offenders,
@@ -39,7 +41,7 @@ from chalicelib.validation import ShowRequest
 from tools.local import localdb
 
 from .. import report
-from . import checkout, coldstart, paths as booking_paths, strategies, venue
+from . import best_available, checkout, coldstart, paths as booking_paths, strategies, venue
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_PLOT = ROOT / "docs" / "performance.png"
@@ -66,7 +68,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--buyers", type=int, default=8, help="concurrent buyers in the checkout comparison")
     parser.add_argument("--venue-repeats", type=int, default=20, help="reads of the stadium's availability")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["race", "strategies", "checkout", "venue", "coldstart", "package"], help="leave a part out")
+                        choices=["race", "strategies", "checkout", "best", "venue", "coldstart", "package"], help="leave a part out")
     parser.add_argument("--plot", help=f"PNG to write (default {DEFAULT_PLOT.relative_to(ROOT)}, none with --quick; "
                                         "'none' for no plot)")
     parser.add_argument("--json", help="also write every figure to this JSON file")
@@ -245,6 +247,8 @@ def print_report(results: dict) -> None:
                   f"{errors}{check}")
     if "checkout" in results:
         print("\n".join(checkout.report_lines(results["checkout"])))
+    if "best" in results:
+        print("\n".join(best_available.report_lines(results["best"])))
     if "venue" in results:
         print("\n".join(venue.report_lines(results["venue"])))
     if "cold_start" in results:
@@ -324,6 +328,8 @@ def plot(results: dict, path: Path) -> None:
 
     if "checkout" in results:
         print("\n".join(checkout.report_lines(results["checkout"])))
+    if "best" in results:
+        print("\n".join(best_available.report_lines(results["best"])))
     if "venue" in results:
         print("\n".join(venue.report_lines(results["venue"])))
     if "cold_start" in results:
@@ -363,6 +369,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 results["strategies"] = run_strategies(shows, admin_con, url, args)
             if "checkout" not in args.skip:
                 results["checkout"] = run_checkout(shows, admin_con, args)
+            if "best" not in args.skip:
+                results["best"] = best_available.measure(args.purchases // 4, args.client_counts, progress)
             if "venue" not in args.skip:
                 results["venue"] = venue.measure(args.venue_repeats, progress)
         finally:
