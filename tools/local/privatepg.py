@@ -8,6 +8,7 @@ PostgreSQL and pgbouncer refuse to run as root.
 """
 import os
 import pwd
+import resource
 import shutil
 import socket
 import subprocess
@@ -27,6 +28,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def raise_open_file_limit() -> int:
+    """Thousands of sockets at once: the soft limit up to the hard one; returns it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
 
 
 def postgres_bin_dir() -> Path:

@@ -18,8 +18,8 @@ viewers there are, and one per poll without it. Which statements are "the endpoi
 measured, not assumed: a few polls of the endpoint and one booking are run first, and the
 statements that every poll runs and the booking does not are counted.
 
-Everything listens on 127.0.0.1. Viewers are asyncio tasks in a few worker processes (`python -m
-tools.stress.viewers --worker JOB`); each poll opens a connection of its own (the local server
+Everything listens on 127.0.0.1. Viewers are asyncio tasks in a few worker processes
+(crowd.py); each poll opens a connection of its own (the local server
 gives a worker thread to a connection for as long as it stays open, so keep-alive viewers would
 starve each other in direct mode). Every request has a timeout; every mode stops by itself.
 
@@ -28,28 +28,24 @@ Timeouts and refused connections in direct mode at large N are reported, not fai
 overloaded origin is what the cache is for.
 """
 import argparse
-import asyncio
-import json
 import math
 import os
 import random
-import resource
-import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from tools.local.nginx import NGINX, Nginx
+from tools.local.privatepg import PrivateServerError, postgres_bin_dir
+
 from . import report
-from tools.local.privatepg import (PrivateDirectory, PrivateServerError, _Service, _wait_for_port, free_port,
-                                   postgres_bin_dir)
+from .crowd import run_crowd
 
 ROOT = Path(__file__).resolve().parents[2]
-NGINX = "/usr/sbin/nginx"
 # What the viewers poll. The seat list says Cache-Control: no-cache, so behind the proxy every
 # poll of it still reaches the origin; the availability string says public, max-age=1.
 ENDPOINTS = {"availability": "/availability", "seats": "/seats"}
@@ -61,229 +57,6 @@ MAX_DURATION_S = 120.0
 # nginx's $upstream_cache_status for an answer that the origin never saw.
 FROM_CACHE = {"HIT", "UPDATING", "STALE"}
 ANSWERED = (200, 304)
-
-
-# ------------------------------------------------------------------- viewers (worker side)
-
-class _Exchange(asyncio.Protocol):
-    """One request on a connection of its own: send it, collect the answer until the server
-    closes (the request says Connection: close)."""
-
-    def __init__(self, request: bytes, done: asyncio.Future):
-        self.request, self.done, self.chunks = request, done, []
-
-    def connection_made(self, transport) -> None:
-        transport.write(self.request)
-
-    def data_received(self, data: bytes) -> None:
-        self.chunks.append(data)
-
-    def connection_lost(self, exc) -> None:
-        if self.done.done():
-            return
-        if exc is None:
-            self.done.set_result(b"".join(self.chunks))
-        else:
-            self.done.set_exception(exc)
-
-
-def parse_head(raw: bytes) -> Tuple[int, Dict[str, str]]:
-    """Status and lower-case headers of a raw HTTP/1.1 answer; ValueError if it is none."""
-    lines = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/"):
-        raise ValueError(f"not an HTTP answer: {lines[0][:60]!r}")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(parts[1]), headers
-
-
-async def _exchange(port: int, request: bytes) -> bytes:
-    loop = asyncio.get_running_loop()
-    done = loop.create_future()
-    transport, _ = await loop.create_connection(lambda: _Exchange(request, done), "127.0.0.1", port)
-    try:
-        return await done
-    finally:
-        transport.close()
-
-
-async def _viewer(job: dict, offset: float, records: list) -> None:
-    """Polls every `interval` seconds from start_at + offset until the deadline. A poll that
-    comes back late is not made up for: the next one goes at once, not in a burst."""
-    deadline = job["start_at"] + job["duration"]
-    due, etag = job["start_at"] + offset, None
-    while due < deadline:
-        await asyncio.sleep(max(0.0, due - time.monotonic()))
-        started = time.monotonic()
-        conditional = f"If-None-Match: {etag}\r\n" if etag else ""
-        request = (f"GET {job['path']} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
-                   f"Accept-Encoding: gzip\r\n{conditional}Connection: close\r\n\r\n").encode()
-        cache = ""
-        try:
-            outcome, headers = parse_head(await asyncio.wait_for(_exchange(job["port"], request), job["timeout"]))
-            cache = headers.get("x-cache-status", "")
-            if outcome == 200:
-                etag = headers.get("etag") or etag
-        except (TimeoutError, asyncio.TimeoutError):  # before OSError, which TimeoutError is one of
-            outcome = "timeout"
-        except (OSError, ValueError) as error:
-            outcome = type(error).__name__
-        ended = time.monotonic()
-        records.append((outcome, round(started - job["start_at"], 4), round(ended - started, 5), cache))
-        due = max(due + job["interval"], ended)
-
-
-def _worker(job: dict) -> None:
-    """One process of viewers; prints their records as one JSON line."""
-    _raise_open_file_limit()
-    rng = random.Random(job["seed"])
-    records: list = []
-
-    async def crowd() -> None:
-        await asyncio.gather(*(_viewer(job, rng.uniform(0, job["interval"]), records)
-                               for _ in range(job["viewers"])))
-
-    asyncio.run(crowd())
-    print(json.dumps(records), flush=True)
-
-
-def _raise_open_file_limit() -> int:
-    """Thousands of sockets at once: the soft limit up to the hard one."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
-
-
-def run_crowd(port: int, path: str, viewers: int, duration: float, interval: float, timeout: float,
-              processes: int, seed: int, progress: report.Progress,
-              at_start: Callable[[], None] = lambda: None, at_end: Callable[[], None] = lambda: None) -> list:
-    """`viewers` viewers spread over `processes` worker processes; their records, all of them.
-    `at_start` and `at_end` run when the first polls are due and when the last may start."""
-    start_at = time.monotonic() + 1.0 + 0.2 * processes  # every worker started and waiting
-    shares = [viewers // processes + (1 if index < viewers % processes else 0) for index in range(processes)]
-    workers = []
-    for index, share in enumerate(share for share in shares if share):
-        job = {"port": port, "path": path, "viewers": share, "start_at": start_at, "duration": duration,
-               "interval": interval, "timeout": timeout, "seed": seed * 1000 + index}
-        workers.append(subprocess.Popen([sys.executable, "-m", "tools.stress.viewers", "--worker", json.dumps(job)],
-                                        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True))
-    records = []
-    try:
-        time.sleep(max(0.0, start_at - time.monotonic()))
-        at_start()
-        while time.monotonic() < start_at + duration:
-            time.sleep(min(1.0, max(0.0, start_at + duration - time.monotonic())))
-            progress.advance()
-        at_end()
-        for worker in workers:
-            # A viewer's last poll starts before the deadline and ends within its timeout.
-            out, _ = worker.communicate(timeout=max(1.0, start_at + duration + timeout + 15 - time.monotonic()))
-            if worker.returncode != 0 or not out.strip():
-                raise RuntimeError(f"a viewer process failed (exit status {worker.returncode})")
-            records += json.loads(out.strip().splitlines()[-1])
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait(timeout=10)
-        progress.finish()
-    return records
-
-
-# ------------------------------------------------------------------------- the proxy
-
-class Nginx(_Service):
-    """nginx as a caching reverse proxy in front of 127.0.0.1:`origin_port`, unprivileged
-    (as root it runs as the postgres or nobody user), everything in a temporary directory."""
-
-    def __init__(self, origin_port: int, executable: str = NGINX):
-        self.origin_port = origin_port
-        self.executable = executable
-        self.port: Optional[int] = None
-        self.directory: Optional[PrivateDirectory] = None
-        self.process: Optional[subprocess.Popen] = None
-        self.open_files = 1024
-
-    def config(self) -> str:
-        here, files = self.directory.path, self.open_files
-        return f"""
-daemon off;
-worker_processes 1;
-worker_rlimit_nofile {files};
-pid {here}/nginx.pid;
-error_log {here}/error.log warn;
-events {{ worker_connections {max(1024, files - 100)}; }}
-http {{
-    access_log off;
-    client_body_temp_path {here}/client_body;
-    proxy_temp_path {here}/proxy;
-    fastcgi_temp_path {here}/fastcgi;
-    uwsgi_temp_path {here}/uwsgi;
-    scgi_temp_path {here}/scgi;
-    proxy_cache_path {here}/cache levels=1:2 keys_zone=modex:10m max_size=256m inactive=10m use_temp_path=off;
-    # As CloudFront with Compress: true (it compresses from 1,000 bytes).
-    gzip on;
-    gzip_types application/json;
-    gzip_min_length 1000;
-    gzip_proxied any;
-    gzip_vary on;
-    server {{
-        listen 127.0.0.1:{self.port} backlog=4096;
-        location /api/ {{
-            proxy_pass http://127.0.0.1:{self.origin_port};
-            proxy_cache modex;
-            # The origin's Cache-Control decides (max-age=1 kept a second, no-cache not kept);
-            # an answer without one is not kept, as with CloudFront's DefaultTTL 0.
-            proxy_cache_valid any 0;
-            # One request per key goes to the origin; the others wait for it, or get the
-            # copy that is being refreshed. The key has no If-None-Match: nginx answers a
-            # viewer's conditional request from its copy, as CloudFront does.
-            proxy_cache_lock on;
-            proxy_cache_lock_timeout 5s;
-            proxy_cache_use_stale updating;
-            proxy_read_timeout 30s;
-            add_header X-Cache-Status $upstream_cache_status always;
-        }}
-    }}
-}}
-"""
-
-    def start(self) -> "Nginx":
-        if not os.path.exists(self.executable):
-            raise PrivateServerError(f"{self.executable} is missing: apt-get install -y nginx")
-        self.directory = PrivateDirectory("modex-nginx-")
-        self.port = free_port()
-        self.open_files = _raise_open_file_limit()  # nginx inherits it
-        conf = self.directory.path / "nginx.conf"
-        conf.write_text(self.config())
-        os.chmod(conf, 0o644)
-        here = str(self.directory.path)
-        self.process = self.directory.popen([self.executable, "-p", here, "-c", str(conf), "-e", f"{here}/error.log"],
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            _wait_for_port(self.port, 15, self.process)
-        except PrivateServerError as error:
-            log = self.directory.path / "error.log"
-            detail = log.read_text()[-600:] if log.exists() else ""
-            raise PrivateServerError(f"nginx: {error}: {detail}") from None
-        return self
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()  # nginx's fast shutdown
-            try:
-                process.communicate(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
-        if self.directory is not None:
-            self.directory.remove()
-            self.directory = None
 
 
 # ------------------------------------------------------------ the origin and the database
@@ -589,11 +362,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--plot", metavar="FILE.png", help="draw answers/s and database reads/s against N")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress line on stderr (default: when stderr is a terminal)")
-    parser.add_argument("--worker", metavar="JOB", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        _worker(json.loads(args.worker))
-        return 0
     if not 0 < args.duration <= MAX_DURATION_S or not 0.1 <= args.interval <= args.duration:
         parser.error(f"need 0 < duration <= {MAX_DURATION_S:g} and 0.1 <= interval <= duration")
     if args.book_every < 0.05 or not 0 < args.timeout <= 60 or (args.processes is not None and args.processes < 1):
