@@ -40,6 +40,11 @@ class Money:
         return {"amount": self.amount, "currency": self.currency}
 
 
+def price_of(seats, currency: str) -> Money:
+    """What a set of seats costs: the sum of their categories' prices."""
+    return Money(sum(seat.price for seat in seats), currency)
+
+
 @dataclass(frozen=True)
 class SectionSummary:
     name: str
@@ -106,7 +111,7 @@ class Booking:
 
     @property
     def total(self) -> Money:
-        return Money(sum(seat.price for seat in self.seats), self.currency)
+        return price_of(self.seats, self.currency)
 
     def to_json(self) -> dict:
         return {
@@ -151,7 +156,7 @@ class Hold:
 
     @property
     def total(self) -> Money:
-        return Money(sum(seat.price for seat in self.seats), self.currency)
+        return price_of(self.seats, self.currency)
 
     def to_json(self) -> dict:
         return {

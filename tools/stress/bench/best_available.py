@@ -9,6 +9,7 @@ import random
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Dict, List
@@ -20,6 +21,7 @@ from chalicelib.services import create_show
 from chalicelib.validation import BestRequest, HoldRequest, ShowRequest
 
 from .. import report
+from .clients import run_clients
 
 HALL = Path(__file__).resolve().parents[3] / "layouts" / "concert-hall.json"
 SECTION = 0  # the parterre: nearest the stage, where everyone wants to sit
@@ -52,39 +54,30 @@ def _run(show_id, make_request: Callable, counts: List[int], clients: int) -> Di
     todo = queue.Queue()
     for count in counts:
         todo.put(count)
-    latencies, answers, lock = [], {}, threading.Lock()
+    answers, lock = Counter(), threading.Lock()
 
-    def client(index: int) -> None:
-        rng = random.Random(index)
-        try:
-            while True:
-                try:
-                    count = todo.get_nowait()
-                except queue.Empty:
-                    return
-                started = time.perf_counter()
-                try:
-                    holds.hold_seats(show_id, make_request(show_id, count, rng))
-                    code = "201"
-                except LookupError:
-                    code = "sold out"
-                except Exception as error:  # tallied by code
-                    code = getattr(error, "code", type(error).__name__)
-                with lock:
-                    latencies.append(time.perf_counter() - started)
-                    answers[code] = answers.get(code, 0) + 1
-        finally:
-            db.close()
+    def work(index: int) -> List[float]:
+        rng, latencies = random.Random(index), []
+        while True:
+            try:
+                count = todo.get_nowait()
+            except queue.Empty:
+                return latencies
+            started = time.perf_counter()
+            try:
+                holds.hold_seats(show_id, make_request(show_id, count, rng))
+                code = "201"
+            except LookupError:
+                code = "sold out"
+            except Exception as error:  # tallied by code
+                code = getattr(error, "code", type(error).__name__)
+            latencies.append(time.perf_counter() - started)
+            with lock:
+                answers[code] += 1
 
-    threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    latencies, elapsed = run_clients(clients, work)
     return {"per_s": len(latencies) / elapsed, "p50_ms": report.percentile(latencies, 50) * 1000,
-            "p99_ms": report.percentile(latencies, 99) * 1000, "answers": answers}
+            "p99_ms": report.percentile(latencies, 99) * 1000, "answers": dict(answers)}
 
 
 def measure(requests: int, client_counts: List[int], progress: Callable[[str], None]) -> dict:

@@ -11,6 +11,7 @@ from chalicelib import db, holds, services
 from chalicelib.validation import BookingRequest, HoldRequest
 
 from .. import report
+from .clients import run_clients
 
 
 def buy_directly(show_id, seat_id, buyer: str) -> None:
@@ -24,28 +25,15 @@ def hold_then_confirm(show_id, seat_id, buyer: str) -> None:
 
 def _timed(buy: Callable, purchases: Sequence[tuple], clients: int) -> Dict[str, object]:
     """Each client buys its share of `purchases` ((show_id, seat_id)) one after another."""
-    latencies: List[float] = []
-    lock = threading.Lock()
+    def work(index: int) -> List[float]:
+        latencies = []
+        for show_id, seat_id in purchases[index::clients]:
+            started = time.perf_counter()
+            buy(show_id, seat_id, f"buyer-{seat_id}")
+            latencies.append(time.perf_counter() - started)
+        return latencies
 
-    def client(index: int) -> None:
-        mine = []
-        try:
-            for show_id, seat_id in purchases[index::clients]:
-                started = time.perf_counter()
-                buy(show_id, seat_id, f"buyer-{seat_id}")
-                mine.append(time.perf_counter() - started)
-        finally:
-            db.close()
-            with lock:
-                latencies.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    latencies, elapsed = run_clients(clients, work)
     return {"per_s": len(latencies) / elapsed, "latencies": latencies}
 
 
