@@ -6,9 +6,8 @@ WITH recorded AS (
     WHERE seats.show_id = :show_id AND seats.id = ANY(CAST(:seat_ids AS bigint[]))
     RETURNING seat_id
 )
-SELECT seats.id, seats.row_label, seats.number, sections.name, seats.category_id, seats.accessible, categories.price
+SELECT seat_details.id, seat_details.row_label, seat_details.number, seat_details.section, seat_details.category_id,
+       seat_details.accessible, seat_details.price
 FROM recorded
-JOIN seats ON seats.id = recorded.seat_id
-JOIN sections ON sections.show_id = seats.show_id AND sections.position = seats.section_position
-JOIN categories ON categories.show_id = seats.show_id AND categories.id = seats.category_id
-ORDER BY seats.ordinal
+JOIN seat_details ON seat_details.id = recorded.seat_id
+ORDER BY seat_details.ordinal
