@@ -326,12 +326,6 @@ def plot(results: dict, path: Path) -> None:
         axis.set_ylim(bottom=0)
         axis.legend(fontsize=8)
 
-    if "checkout" in results:
-        print("\n".join(checkout.report_lines(results["checkout"])))
-    if "best" in results:
-        print("\n".join(best_available.report_lines(results["best"])))
-    if "venue" in results:
-        print("\n".join(venue.report_lines(results["venue"])))
     if "cold_start" in results:
         cold = results["cold_start"]
         package = cold["package"]
