@@ -20,10 +20,11 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, { body, headers = {}, timeout = TIMEOUT_MS, cache = "no-store" } = {}) {
+async function request(method, path, { body, headers = {}, timeout = TIMEOUT_MS, cache = "no-store", keepalive = false } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeout);
   const init = { method, headers: { Accept: "application/json", ...headers }, signal: controller.signal, cache };
+  if (keepalive) init.keepalive = true;  // outlives the page: a release sent while it unloads
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -76,13 +77,41 @@ export async function getAvailability(showId, etag) {
   return { notModified: false, etag: responseHeaders.get("ETag"), statuses: data.statuses };
 }
 
-export async function bookSeats(showId, userId, seatIds, idempotencyKey) {
-  const { data } = await request("POST", `/shows/${enc(showId)}/bookings`, {
+// --- holds (checkout) ---------------------------------------------------------------------
+// A hold answer comes with `serverDate`: the HTTP Date header (ms, or NaN when absent or not
+// readable cross-origin), one of the clues to the server's clock (hold-clock.js).
+
+function serverDate(headers) {
+  const value = headers.get("Date");
+  return value ? Date.parse(value) : NaN;
+}
+
+/** 201: `{hold, serverDate}`; a hold is `{id, showId, userId, status, seats, expiresAt, total, holdToken}`. */
+export async function holdSeats(showId, userId, seatIds, idempotencyKey) {
+  const { headers, data } = await request("POST", `/shows/${enc(showId)}/holds`, {
     body: { userId, seatIds },
     headers: { "Idempotency-Key": idempotencyKey },
   });
-  return data;
+  return { hold: data, serverDate: serverDate(headers) };
 }
+
+/** The hold as of now (status ACTIVE, EXPIRED, CONFIRMED or RELEASED): `{hold, serverDate}`. */
+export async function getHold(holdId, token) {
+  const { headers, data } = await request("GET", `/holds/${enc(holdId)}`, { headers: { Authorization: `Bearer ${token}` } });
+  return { hold: data, serverDate: serverDate(headers) };
+}
+
+/** 201 Booking (with its bookingToken); idempotent by the hold's state, so a retry is safe. */
+export async function confirmHold(holdId, token) {
+  return (await request("POST", `/holds/${enc(holdId)}/confirm`, { body: {}, headers: { Authorization: `Bearer ${token}` } })).data;
+}
+
+/** Releases the hold (its seats are free at once); `keepalive` for a release sent while the page unloads. */
+export async function releaseHold(holdId, token, { keepalive = false } = {}) {
+  return (await request("DELETE", `/holds/${enc(holdId)}`, { headers: { Authorization: `Bearer ${token}` }, keepalive })).data;
+}
+
+// --- bookings ------------------------------------------------------------------------------
 
 export async function getBooking(bookingId, token) {
   return (await request("GET", `/bookings/${enc(bookingId)}`, { headers: { Authorization: `Bearer ${token}` } })).data;

@@ -1,7 +1,9 @@
-// The controller: routes (?show=<id>[&section=<name>], ?view=bookings), the booking flow, the
-// live seat map.
+// The controller: routes (?show=<id>[&section=<name>], ?view=bookings), Book (a hold, then the
+// checkout of checkout.js), the live seat map, My bookings.
 
 import * as api from "./api.js";
+import { Checkout } from "./checkout.js";
+import { plural } from "./dom.js";
 import { Store, describeSeats, userIdProblem } from "./state.js";
 import { Poller } from "./poller.js";
 import { Venue } from "./venue.js";
@@ -12,6 +14,7 @@ const POLL_MS = 2000;
 const store = new Store();
 const view = new View();
 const poller = new Poller(refreshSeats, { interval: POLL_MS, wait: () => store.bookingInFlight });
+const checkout = new Checkout({ store, view: view.checkout, showView: view.show, poller });
 
 // --- routing -----------------------------------------------------------------------------
 
@@ -35,6 +38,7 @@ function enter(next, { moveFocus = false } = {}) {
     zoom(next.section, { push: false });  // back/forward between a big room's overview and a section
     return;
   }
+  checkout.abandon();  // leaving the show: an open checkout gives its seats back
   poller.stop();
   current = next;
   view.showView(next.name);
@@ -98,8 +102,8 @@ function isOpen(showId) {
 }
 
 // Live seat map: a conditional GET of the availability every ~2 s (304 while nothing changed),
-// paused while the tab is hidden and while our own booking is in flight (its answer updates the
-// map itself).
+// paused while the tab is hidden and while our own hold or confirmation is in flight (its answer
+// updates the map itself). It is also how an open checkout learns early that its hold has gone.
 async function refreshSeats() {
   const show = store.show;
   if (!show) return;
@@ -112,6 +116,7 @@ async function refreshSeats() {
       view.show.showAlert("Someone just booked this!",
         `${describeSeats(lost, { sections: store.venue.multiSection })} ${lost.length === 1 ? "was" : "were"} just booked by someone else and left your selection.`);
     }
+    if (store.holdLooksGone()) checkout.recheck("availability");
   }
 }
 
@@ -153,10 +158,10 @@ view.show.bindSeatToggle((seatId) => {
 
 view.show.bindChangeUser(() => view.show.editUser(store));
 
-// --- booking -----------------------------------------------------------------------------
+// --- booking: Book holds the selection and opens the checkout -------------------------------
 
 view.show.bindBook(async (typedUserId) => {
-  if (store.bookingInFlight || !store.show || store.selected.size === 0) return;  // a double click stops here
+  if (store.bookingInFlight || store.hold || !store.show || store.selected.size === 0) return;  // a double click stops here
   if (typedUserId !== null) {
     const problem = userIdProblem(typedUserId);
     view.show.showUserProblem(problem);
@@ -174,11 +179,14 @@ view.show.bindBook(async (typedUserId) => {
   view.show.updateSeats(store);  // optimistic: the seats show as being booked at once
 
   try {
-    const booking = await api.bookSeats(show.id, store.userId, seatIds, key);
-    if (store.show !== show) return;
-    store.bookingConfirmed(booking);
+    const { hold, serverDate } = await api.holdSeats(show.id, store.userId, seatIds, key);
+    if (store.show !== show || !isOpen(show.id)) {
+      api.releaseHold(hold.id, hold.holdToken).catch(() => {});  // the buyer left meanwhile: give them back
+      return;
+    }
+    store.holdMade(hold);
     view.show.updateSeats(store);
-    view.show.showConfirmation(booking, show, store.venue);
+    checkout.open(hold, serverDate);
   } catch (error) {
     if (store.show !== show) return;
     if (error.code === "SEAT_UNAVAILABLE") {
@@ -190,6 +198,14 @@ view.show.bindBook(async (typedUserId) => {
         taken.length ? `${describeSeats(taken, { sections: store.venue.multiSection })} ${taken.length === 1 ? "is" : "are"} no longer available.` : null,
         rest ? `Your other ${rest === 1 ? "seat is" : "seats are"} still selected — book again to keep ${rest === 1 ? "it" : "them"}.`
              : "Pick another seat.");
+    } else if (error.code === "LIMIT_REACHED") {
+      store.bookingFailed({ keepKey: false });
+      view.show.updateSeats(store);
+      const limit = Number(show.maxSeatsPerUser);
+      view.show.showAlert(limit > 0 ? `You can hold or book at most ${plural(limit, "seat")} of this show.`
+                                    : "You have reached this show's limit of seats per buyer.",
+        `Seats you are holding or have booked as ${store.userId} count towards it. `
+        + "Choose fewer seats, or cancel a booking in My bookings to free its seats.");
     } else if (error.retryable) {
       store.bookingFailed({ keepKey: true });
       view.show.updateSeats(store);
@@ -201,7 +217,7 @@ view.show.bindBook(async (typedUserId) => {
       view.show.showAlert("We couldn't book your seats.", error.message);
     }
   } finally {
-    view.show.focusAfterBooking();
+    if (!store.hold) view.show.focusAfterBooking();  // with a checkout open, focus is in it
     if (store.show === show) poller.now();  // catch up with whatever else changed meanwhile
   }
 });
@@ -270,4 +286,10 @@ function forget(bookingId) {
 
 view.bindNavigate(navigate);
 window.addEventListener("popstate", () => enter(route()));
+// Leaving the page with a checkout open: release the hold with a request that outlives the page.
+window.addEventListener("pagehide", () => checkout.releaseOnUnload());
+// Back from the back/forward cache: the hold was released as the page was left; ask.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) checkout.recheck("visible");
+});
 enter(route());

@@ -1,7 +1,8 @@
 // The model: what the page knows, and the rules for changing it. No DOM, no fetch.
 // The room (venue.js) is fixed; each seat's status comes from the availability string. A seat's
-// displayed state is derived: "pending" while our own booking request is in flight, else
-// "booked" or "held" from the server, else "selected" when picked, else "available".
+// displayed state is derived: "pending" while our own request to hold it is in flight, "yours"
+// while our checkout holds it, else "booked" or "held" from the server, else "selected" when
+// picked, else "available".
 
 export const MAX_SEATS = 10;
 export const MAX_USER_ID_LENGTH = 64;
@@ -73,8 +74,9 @@ export class Store {
     this.zoom = null;              // the section shown on its own in a big room, or null
     this.accessibleOnly = false;   // the wheelchair places filter
     this.selected = new Set();     // seat ids picked by this user
-    this.pending = new Set();      // seat ids of our booking request in flight
-    this.attempt = null;           // {fingerprint, key} of the last unanswered booking request
+    this.pending = new Set();      // seat ids of our hold request in flight
+    this.attempt = null;           // {fingerprint, key} of the last unanswered hold request
+    this.hold = null;              // the open checkout: {id, token, showId, userId, seats, seatIds, total, confirming}
   }
 
   openShow(show, venue) {
@@ -113,6 +115,7 @@ export class Store {
     const seat = this.venue && this.venue.byId.get(id);
     if (!seat) return null;
     if (this.pending.has(id)) return "pending";
+    if (this.hold && this.hold.seatIds.has(id)) return "yours";
     const status = this.statuses[seat.index];
     if (status === BOOKED) return "booked";
     if (status === HELD) return "held";
@@ -173,20 +176,22 @@ export class Store {
       this.selected.delete(id);
       return "deselected";
     }
-    if (state !== "available" || this.pending.size > 0) return "unavailable";
+    if (state !== "available" || this.pending.size > 0 || this.hold) return "unavailable";
     if (this.selected.size >= this.maxSeats) return "full";
     this.selected.add(id);
     return "selected";
   }
 
+  /** A request of ours is changing seats (a hold being made, or confirmed): the availability
+   *  poll waits for its answer, which updates the map itself. */
   get bookingInFlight() {
-    return this.pending.size > 0;
+    return this.pending.size > 0 || Boolean(this.hold && this.hold.confirming);
   }
 
   /**
-   * Starts booking the selection: the seats turn "pending" at once (the optimistic part).
-   * A retry of the very same request after no answer reuses its Idempotency-Key, so a booking
-   * that did go through is answered again instead of being refused as taken by ourselves.
+   * Starts holding the selection (Book): the seats turn "pending" at once (the optimistic part).
+   * A retry of the very same request after no answer reuses its Idempotency-Key, so a hold that
+   * did go through is answered again instead of being refused as taken by ourselves.
    */
   beginBooking(newKey) {
     const seatIds = this.selectedSeats().map((seat) => seat.id);
@@ -197,26 +202,69 @@ export class Store {
     return { seatIds, key };
   }
 
-  /** 201: the seats are ours and booked. */
-  bookingConfirmed(booking) {
-    for (const id of this.pending) {
-      const seat = this.venue.byId.get(id);
-      if (seat) this.statuses[seat.index] = BOOKED;
+  /** 201: the checkout opens on the hold's seats, which leave the selection. */
+  holdMade(hold) {
+    const seatIds = new Set(hold.seats.map((seat) => String(seat.id)));
+    for (const id of seatIds) {
       this.selected.delete(id);
+      this.setStatus(id, HELD);
     }
+    this.hold = {
+      id: hold.id, token: hold.holdToken, showId: hold.showId, userId: hold.userId,
+      seats: this.seatsOf(seatIds), seatIds, total: hold.total, confirming: false,
+    };
     this.pending = new Set();
     this.attempt = null;
     this.etag = null;  // the room changed; read it whole next time
-    this.rememberBooking(booking);
   }
 
-  /** 409 SEAT_UNAVAILABLE: the taken seats turn booked, the rest stay selected. */
+  /** Whether the availability string says that a seat of our hold is no longer held by anyone:
+   *  the hold has lapsed or been released (or the seats were taken over and booked). */
+  holdLooksGone() {
+    if (!this.hold) return false;
+    for (const seat of this.hold.seats) if (this.statuses[seat.index] !== HELD) return true;
+    return false;
+  }
+
+  /** The hold is confirmed (201): its seats are ours and booked (the booking is remembered by
+   *  the caller, as soon as its answer comes). */
+  holdConfirmed() {
+    for (const id of this.hold.seatIds) this.setStatus(id, BOOKED);
+    this.hold = null;
+    this.etag = null;
+  }
+
+  /**
+   * The checkout closes without a booking: released by us, or lapsed. Its seats read available
+   * (unless `freed` is false: a release that got no answer) until the next refresh says
+   * otherwise; with `reselect` (Cancel) they are picked again, so that the buyer can change the
+   * selection and Book again.
+   */
+  holdEnded({ reselect = false, freed = true } = {}) {
+    const seats = this.hold ? this.hold.seats : [];
+    for (const seat of seats) {
+      if (!freed) continue;
+      this.statuses[seat.index] = AVAILABLE;
+      if (reselect && this.selected.size < this.maxSeats) this.selected.add(seat.id);
+    }
+    this.hold = null;
+    this.etag = null;
+    return seats;
+  }
+
+  setStatus(id, status) {
+    const seat = this.venue.byId.get(id);
+    if (seat) this.statuses[seat.index] = status;
+  }
+
+  /** 409 SEAT_UNAVAILABLE: the taken seats turn held (most likely someone's checkout; the
+   *  refresh that follows says for sure), the rest stay selected. */
   bookingRefused(takenIds) {
     const taken = [];
     for (const id of takenIds) {
       const seat = this.venue.byId.get(id);
       if (!seat) continue;
-      this.statuses[seat.index] = BOOKED;
+      this.statuses[seat.index] = HELD;
       this.selected.delete(id);
       taken.push(seat);
     }
@@ -246,14 +294,16 @@ export class Store {
     return Array.isArray(list) ? list.filter((entry) => entry && entry.id && entry.token) : [];
   }
 
-  rememberBooking(booking) {
+  /** Keeps a booking (its id and token) in this browser's list; `show` and `venue` are those it
+   *  was made in (the open show's, unless the buyer has left it meanwhile). */
+  rememberBooking(booking, show = this.show, venue = this.venue) {
     const entry = {
       id: booking.id,
       token: booking.bookingToken,
       showId: booking.showId,
-      showName: this.show ? this.show.name : "",
-      startTime: this.show ? this.show.startTime : null,
-      sections: Boolean(this.venue && this.venue.multiSection),  // name the section of each seat
+      showName: show ? show.name : "",
+      startTime: show ? show.startTime : null,
+      sections: Boolean(venue && venue.multiSection),  // name the section of each seat
       createdAt: booking.createdAt,
     };
     const others = this.bookings.filter((known) => known.id !== booking.id);

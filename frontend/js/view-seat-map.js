@@ -10,6 +10,7 @@ import { RovingFocus } from "./roving-focus.js";
 export const SEAT = "button[data-seat-id]";
 const STATE_WORDS = {
   available: "available", selected: "selected", booked: "booked", held: "on hold", pending: "being booked",
+  yours: "held for you",
 };
 const BAND_DEPTH = 12;   // sections whose positions are this close to the stage share a band
 const MAX_AISLE = 2;     // an aisle is drawn at most this many seats wide
@@ -96,8 +97,8 @@ export class SeatMapView {
       button.dataset.state = state;
       button.className = `seat seat-${state}`;
       button.setAttribute("aria-label", `${venue.seatName(venue.byId.get(id))}, ${STATE_WORDS[state]}`);
-      button.setAttribute("aria-pressed", String(state === "selected" || state === "pending"));
-      button.disabled = state === "booked" || state === "held" || state === "pending";
+      button.setAttribute("aria-pressed", String(state === "selected" || state === "pending" || state === "yours"));
+      button.disabled = state === "booked" || state === "held" || state === "pending" || state === "yours";
     }
     this.roving.sync();
   }

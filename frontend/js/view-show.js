@@ -182,7 +182,7 @@ export class ShowView {
 
     const closed = store.hasStarted;
     part(root, "closed").hidden = !closed;
-    this.bookButton.disabled = closed || count === 0 || store.bookingInFlight;
+    this.bookButton.disabled = closed || count === 0 || store.bookingInFlight || Boolean(store.hold);
     this.bookButton.textContent = store.bookingInFlight ? "Booking…"
       : count === 0 ? "Book" : `Book ${plural(count, "seat")}`;
     this.bookButton.setAttribute("aria-busy", String(store.bookingInFlight));
@@ -244,14 +244,20 @@ export class ShowView {
     showMessage(part(this.root, "status"), `Booked! ${show.name}`, seats, total, reference, link);
   }
 
+  showStatus(headline, ...detail) {
+    showMessage(part(this.root, "alert"));
+    showMessage(part(this.root, "status"), headline, ...detail);
+  }
+
   showAlert(headline, ...detail) {
     showMessage(part(this.root, "status"));
     showMessage(part(this.root, "alert"), headline, ...detail);
   }
 
   /**
-   * After a booking attempt keyboard focus must not fall back to the page: Book again when
-   * there is something left to book, else the message that says what happened.
+   * After a booking attempt, or when the checkout closes, keyboard focus must not fall back to
+   * the page: Book again when there is something left to book, else the message that says
+   * what happened.
    */
   focusAfterBooking() {
     if (!this.bookButton.disabled) return this.bookButton.focus();

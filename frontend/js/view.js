@@ -1,9 +1,10 @@
-// The view: the three screens (one module each) and what belongs to the whole page: which
-// screen shows, the document title, and in-app links. The controller talks to the screens as
-// view.shows, view.show and view.bookings.
+// The view: the three screens (one module each), the checkout dialog, and what belongs to the
+// whole page: which screen shows, the document title, and in-app links. The controller talks
+// to them as view.shows, view.show, view.checkout and view.bookings.
 
 import { setTitle } from "./dom.js";
 import { BookingsView } from "./view-bookings.js";
+import { CheckoutView } from "./view-checkout.js";
 import { ShowView } from "./view-show.js";
 import { ShowsView } from "./view-shows.js";
 
@@ -17,6 +18,7 @@ export class View {
     this.shows = new ShowsView(this.sections.shows);
     this.show = new ShowView(this.sections.show);
     this.bookings = new BookingsView(this.sections.bookings);
+    this.checkout = new CheckoutView(doc.querySelector("[data-role=checkout]"));
   }
 
   showView(name) {

@@ -31,6 +31,10 @@ def test_shows_seat_map_and_bookings_pass_axe(open_page, admin_show, api, axe, v
 
     page.get_by_label("Your name or e-mail").fill("audit@example.com")
     page.get_by_role("button", name=re.compile("^Book")).click()
+    checkout = page.get_by_role("dialog", name="Confirm your seats")
+    expect(checkout.get_by_role("timer")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    axe(page, f"the checkout, open, {size}")
+    checkout.get_by_role("button", name=re.compile("^Confirm")).click()
     expect(page.get_by_role("status")).to_contain_text("Booked!")
     axe(page, f"seat map after a booking, {size}")
 
@@ -64,3 +68,33 @@ def test_stadium_overview_and_a_section_pass_axe(open_page, stadium_show, axe, v
     expect(page.locator("button[data-seat-id]")).to_have_count(1000)
     page.locator("button[data-seat-id]").nth(30).click()
     axe(page, f"stadium, one section zoomed, {size}")
+
+
+@pytest.mark.parametrize("viewport", SIZES)
+def test_checkout_in_its_last_minute_passes_axe(open_page, admin_show, api, sql, axe, viewport):
+    """The checkout of a priced room, as it opens and in its last minute (the urgent countdown
+    and the warning): the hold is moved to 50 s from its end on the database side, and the page
+    reads it again as its tab comes back to the front."""
+    size = "desktop" if viewport is DESKTOP else "phone"
+    show = admin_show(name=f"Audit Checkout ({size})", layout="theatre")
+    page = open_page(f"/?show={show['id']}", viewport=viewport, bypass_csp=True)
+    page.evaluate("localStorage.setItem('modex.userId', JSON.stringify('audit@example.com'))")
+    page.reload()
+    page.get_by_role("button", name="Stalls, Row H seat 1, €40.00, wheelchair space, available", exact=True).click()
+    page.get_by_role("button", name="Stalls, Row H seat 2, €40.00, wheelchair space, available", exact=True).click()
+    with page.expect_response(lambda r: r.url.endswith("/holds") and r.request.method == "POST") as answer:
+        page.get_by_role("button", name=re.compile("^Book")).click()
+    checkout = page.get_by_role("dialog", name="Confirm your seats")
+    expect(checkout.get_by_role("button", name="Confirm and pay €80.00")).to_be_visible()
+    expect(checkout.get_by_role("timer")).to_have_text(re.compile(r"^(10:00|9:[0-5]\d)$"))
+    axe(page, f"the theatre's checkout, open, {size}")
+
+    hold_id = answer.value.json()["id"]
+    sql("UPDATE holds SET expires_at = now() + interval '50 seconds' WHERE id = CAST(:id AS uuid)", id=hold_id)
+    sql("UPDATE seat_bookings SET expires_at = now() + interval '50 seconds' WHERE hold_id = CAST(:id AS uuid)", id=hold_id)
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(checkout.locator("[data-role=warning]")).to_contain_text("Less than a minute left")
+    expect(checkout.get_by_role("timer")).to_have_text(re.compile(r"^0:[45]\d$"))
+    axe(page, f"the theatre's checkout in its last minute, {size}")
+    checkout.get_by_role("button", name="Cancel and release seats").click()
+    expect(checkout).to_be_hidden()

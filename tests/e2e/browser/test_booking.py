@@ -1,4 +1,5 @@
-"""Booking as a user would: with the mouse, with the keyboard alone, and when things go wrong."""
+"""Booking as a user would: with the mouse, with the keyboard alone, and when things go wrong.
+Book holds the seats and opens the checkout; Confirm there makes the booking."""
 import re
 
 import pytest
@@ -17,6 +18,13 @@ def seats_of(api, show_id):
     status, _, body = api("GET", f"/shows/{show_id}/seats")
     assert status == 200
     return body["seats"]
+
+
+def confirm_in_checkout(page):
+    checkout = page.get_by_role("dialog", name="Confirm your seats")
+    expect(checkout).to_be_visible()
+    checkout.get_by_role("button", name=re.compile("^Confirm")).click()
+    expect(checkout).to_be_hidden()
 
 
 def test_full_booking(open_page, show, api):
@@ -39,6 +47,19 @@ def test_full_booking(open_page, show, api):
     expect(page.get_by_label("Your name or e-mail")).to_be_focused()
     page.get_by_label("Your name or e-mail").fill("grace@example.com")
     book.click()
+
+    # Book holds the seats and opens the checkout, focus on its heading; the map shows them held.
+    checkout = page.get_by_role("dialog", name="Confirm your seats")
+    expect(checkout).to_be_visible()
+    expect(checkout.get_by_role("heading", name="Confirm your seats")).to_be_focused()
+    expect(checkout.get_by_role("list", name="Your seats").get_by_role("listitem")).to_have_text(
+        [f"Row {first['row']} seat {first['number']}", f"Row {second['row']} seat {second['number']}"])
+    expect(checkout).to_contain_text("Booking as grace@example.com")
+    expect(checkout.get_by_role("timer")).to_have_text(re.compile(r"^(10:00|9:[0-5]\d)$"))
+    expect(seat_button(page, first)).to_have_accessible_name(f"Row {first['row']} seat {first['number']}, held for you")
+    assert [seat["status"] for seat in seats_of(api, show.id)[2:4]] == ["HELD", "HELD"]
+    checkout.get_by_role("button", name="Confirm booking").click()
+    expect(checkout).to_be_hidden()
 
     confirmation = page.get_by_role("status")
     expect(confirmation).to_contain_text("Booked!")
@@ -101,6 +122,13 @@ def test_keyboard_only_booking(open_page, show, api):
     expect(page.get_by_role("button", name=re.compile("^Book"))).to_be_focused()
     keyboard.press("Enter")
 
+    # The checkout takes focus (its heading); Tab goes on to Confirm.
+    checkout = page.get_by_role("dialog", name="Confirm your seats")
+    expect(checkout.get_by_role("heading", name="Confirm your seats")).to_be_focused()
+    keyboard.press("Tab")
+    expect(checkout.get_by_role("button", name=re.compile("^Confirm"))).to_be_focused()
+    keyboard.press("Enter")
+
     expect(page.get_by_role("status")).to_contain_text("Booked!")
     expect(page.get_by_role("status")).to_be_focused()  # focus lands on the news, not on <body>
     expect(seat_button(page, target)).to_have_accessible_name(f"Row B seat {target['number']}, booked")
@@ -127,8 +155,8 @@ def test_optimistic_then_confirmed_and_double_click_books_once(open_page, show, 
     page.evaluate("localStorage.setItem('modex.userId', JSON.stringify('double@example.com'))")
     page.reload()
     held, posts = [], []
-    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
-    page.route("**/api/shows/*/bookings", lambda route: held.append(route))
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.route("**/api/shows/*/holds", lambda route: held.append(route))
 
     seat_button(page, seat).click()
     book = page.get_by_role("button", name=re.compile("^Book"))
@@ -143,9 +171,10 @@ def test_optimistic_then_confirmed_and_double_click_books_once(open_page, show, 
     assert re.fullmatch(r"[0-9a-f-]{32,36}", held[0].request.headers["idempotency-key"])
     held[0].continue_()
 
+    confirm_in_checkout(page)
     expect(page.get_by_role("status")).to_contain_text("Booked!")
     expect(seat_button(page, seat)).to_have_accessible_name(f"Row {seat['row']} seat {seat['number']}, booked")
-    assert len(posts) == 1
+    assert [url.rsplit("/", 1)[-1] for url in posts] == ["holds", "confirm"]  # one hold, one confirmation
 
 
 @pytest.mark.parametrize("failure", ["server error", "network error"])
@@ -164,7 +193,7 @@ def test_failure_reverts_the_selection(open_page, show, api, failure):
             route.fulfill(status=503, content_type="application/json",
                           body='{"error": "UNAVAILABLE", "message": "The database cannot be reached."}')
 
-    page.route("**/api/shows/*/bookings", fail)
+    page.route("**/api/shows/*/holds", fail)
     for seat in seats:
         seat_button(page, seat).click()
     page.get_by_role("button", name=re.compile("^Book")).click()
@@ -178,10 +207,11 @@ def test_failure_reverts_the_selection(open_page, show, api, failure):
 
     # Trying again works, and repeats the same Idempotency-Key: had the first attempt gone
     # through unseen, the retry would get that booking back instead of a refusal.
-    page.unroute("**/api/shows/*/bookings")
-    page.route("**/api/shows/*/bookings", lambda route: (keys.append(route.request.headers["idempotency-key"]),
-                                                         route.continue_()))
+    page.unroute("**/api/shows/*/holds")
+    page.route("**/api/shows/*/holds", lambda route: (keys.append(route.request.headers["idempotency-key"]),
+                                                      route.continue_()))
     page.get_by_role("button", name=re.compile("^Book")).click()
+    confirm_in_checkout(page)
     expect(page.get_by_role("status")).to_contain_text("Booked!")
     assert len(keys) == 2 and keys[0] == keys[1]
 
@@ -196,6 +226,8 @@ def test_user_text_is_rendered_as_text(open_page, make_show, api):
     expect(page.get_by_text(f"Booking as {user}")).to_be_visible()
     page.locator("button[data-seat-id]").first.click()
     page.get_by_role("button", name=re.compile("^Book")).click()
+    expect(page.get_by_role("dialog")).to_contain_text(f"Booking as {user}")
+    confirm_in_checkout(page)
     expect(page.get_by_role("status")).to_contain_text(f"for {user}.")
     page.get_by_role("link", name="My bookings", exact=True).click()
     expect(page.locator("li.booking")).to_contain_text(f"Booked as {user}")

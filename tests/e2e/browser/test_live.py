@@ -33,13 +33,15 @@ def as_visitor(open_page, show_id, user_id, **options):
 
 
 def test_two_windows_race_for_one_seat(open_page, show, api):
+    """Both pick the same seat and press Book: one gets the checkout, the other the alert; the
+    winner confirms, and the loser sees the seat held, then booked, without a reload."""
     seat = seats_of(api, show.id)[7]
     other = seats_of(api, show.id)[8]
     expected = http_status_logged(409)  # the loser's refused POST, logged by chromium itself
     pages = [as_visitor(open_page, show.id, f"{who}@example.com", expected_errors=expected) for who in ("ann", "bob")]
     held = []
     for page in pages:
-        page.route("**/api/shows/*/bookings", lambda route: held.append(route))
+        page.route("**/api/shows/*/holds", lambda route: held.append(route))
         seat_button(page, seat).click()
     seat_button(pages[1], other).click()  # the loser keeps any seat nobody else took
 
@@ -54,19 +56,30 @@ def test_two_windows_race_for_one_seat(open_page, show, api):
         route.continue_()
 
     for page in pages:
-        expect(page.locator("[role=status]:visible, [role=alert]:visible").filter(has_text=re.compile(r"\w"))).to_have_count(1)
-    won = [page for page in pages if "Booked!" in page.get_by_role("status").inner_text()]
-    lost = [page for page in pages if "Someone just booked this!" in page.get_by_role("alert").inner_text()]
+        expect(page.locator("dialog[open], [role=alert]:visible").filter(has_text=re.compile(r"\w"))).to_have_count(1)
+    won = [page for page in pages if page.get_by_role("dialog").is_visible()]
+    lost = [page for page in pages if "Someone just booked this!" in page.locator("#show-view [data-role=alert]").inner_text()]
     assert len(won) == 1 and len(lost) == 1, "exactly one window wins"
     winner, loser = won[0], lost[0]
-    expect(winner.get_by_role("alert")).to_be_empty()
+    checkout = winner.get_by_role("dialog", name="Confirm your seats")
+    expect(checkout.get_by_role("heading", name="Confirm your seats")).to_be_focused()
+    mine = [seat, other] if winner is pages[1] else [seat]
+    expect(checkout.get_by_role("listitem")).to_have_text([f"Row {s['row']} seat {s['number']}" for s in mine])
+    expect(seat_button(winner, seat)).to_have_accessible_name(name_of(seat, "held for you"))
     expect(loser.get_by_role("status")).to_be_empty()
-    # Without a reload, the loser sees the seat booked; its other seat (if any) stays selected.
-    expect(seat_button(loser, seat)).to_have_accessible_name(name_of(seat, "booked"), timeout=LIVE)
+    expect(loser.get_by_role("dialog")).to_be_hidden()
+    # Without a reload, the loser sees the seat taken (on hold: the winner is checking out); its
+    # other seat (if any) stays selected.
+    expect(seat_button(loser, seat)).to_have_accessible_name(name_of(seat, "on hold"), timeout=LIVE)
     expect(seat_button(loser, seat)).to_be_disabled()
     if loser is pages[1]:
         expect(seat_button(loser, other)).to_have_accessible_name(name_of(other, "selected"))
+    assert [s["status"] for s in seats_of(api, show.id) if s["id"] == seat["id"]] == ["HELD"]
+
+    checkout.get_by_role("button", name=re.compile("^Confirm")).click()
+    expect(winner.get_by_role("status")).to_contain_text("Booked!")
     expect(seat_button(winner, seat)).to_have_accessible_name(name_of(seat, "booked"))
+    expect(seat_button(loser, seat)).to_have_accessible_name(name_of(seat, "booked"), timeout=LIVE)
     assert [s["status"] for s in seats_of(api, show.id) if s["id"] == seat["id"]] == ["BOOKED"]
 
 
@@ -121,6 +134,7 @@ def test_cancelling_frees_the_seat_for_everyone(open_page, show, api):
 
     seat_button(booker, seat).click()
     booker.get_by_role("button", name=re.compile("^Book")).click()
+    booker.get_by_role("dialog").get_by_role("button", name=re.compile("^Confirm")).click()
     expect(booker.get_by_role("status")).to_contain_text("Booked!")
     expect(seat_button(other, seat)).to_have_accessible_name(name_of(seat, "booked"), timeout=LIVE)
 
@@ -140,6 +154,7 @@ def test_cancelling_frees_the_seat_for_everyone(open_page, show, api):
     expect(seat_button(other, seat)).to_have_accessible_name(name_of(seat, "available"), timeout=LIVE)
     seat_button(other, seat).click()
     other.get_by_role("button", name=re.compile("^Book")).click()
+    other.get_by_role("dialog").get_by_role("button", name=re.compile("^Confirm")).click()
     expect(other.get_by_role("status")).to_contain_text("Booked!")
 
     # Back on the show, the booker sees the seat taken again by the other visitor.

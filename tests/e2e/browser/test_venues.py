@@ -40,6 +40,12 @@ def seat_button(page, seat):
     return page.locator(f"button[data-seat-id='{seat['id']}']")
 
 
+def checkout_of(page):
+    checkout = page.get_by_role("dialog", name="Confirm your seats")
+    expect(checkout).to_be_visible()
+    return checkout
+
+
 def test_theatre_by_mouse(open_page, admin_show, api):
     show = admin_show(name="Theatre Matinee", layout="theatre")
     layout = layout_of(api, show["id"])
@@ -78,6 +84,12 @@ def test_theatre_by_mouse(open_page, admin_show, api):
 
     page.get_by_label("Your name or e-mail").fill("matinee@example.com")
     book.click()
+    # The checkout: the held seats with their prices, the server's total, Confirm naming it.
+    checkout = checkout_of(page)
+    expect(checkout.get_by_role("listitem")).to_have_text(["Stalls, Row A seat 5 · €65.00", "Circle, Row B seat 3 · €40.00"])
+    expect(checkout).to_contain_text("Total €105.00")
+    expect(seat_button(page, circle)).to_have_accessible_name("Circle, Row B seat 3, €40.00, held for you")
+    checkout.get_by_role("button", name="Confirm and pay €105.00").click()
     confirmation = page.get_by_role("status")
     expect(confirmation).to_contain_text("Booked! Theatre Matinee")
     expect(confirmation).to_contain_text("Stalls, Row A seat 5 · Circle, Row B seat 3")
@@ -130,6 +142,10 @@ def test_theatre_by_keyboard(open_page, admin_show, api):
     keyboard.press("Tab")
     expect(page.get_by_role("button", name=re.compile("^Book"))).to_be_focused()
     keyboard.press("Enter")
+    expect(checkout_of(page).get_by_role("heading", name="Confirm your seats")).to_be_focused()
+    keyboard.press("Tab")
+    expect(page.get_by_role("button", name=re.compile("^Confirm and pay €105.00"))).to_be_focused()
+    keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Total €105.00")
     expect(page.get_by_role("status")).to_be_focused()
     now = statuses(api, show["id"])
@@ -181,6 +197,7 @@ def test_stadium_overview_zoom_book_and_see_it_live(open_page, stadium_show, api
     expect(buyer.locator("[data-role=selection-count]")).to_have_text("1 seat selected · €120.00")
     buyer.get_by_label("Your name or e-mail").fill("fan@example.com")
     buyer.get_by_role("button", name=re.compile("^Book")).click()
+    checkout_of(buyer).get_by_role("button", name="Confirm and pay €120.00").click()
     expect(buyer.get_by_role("status")).to_contain_text("Block 108, Row 1 seat 20")
     expect(buyer.get_by_role("status")).to_contain_text("Total €120.00")
     assert statuses(api, show_id)[index] == "B"
@@ -232,6 +249,14 @@ def test_stadium_on_a_phone(open_page, stadium_show, api):
     expect(page.locator("[data-role=selection-count]")).to_have_text("1 seat selected · €45.00")
     page.get_by_label("Your name or e-mail").fill("phone@example.com")
     book.click()
+    # On a phone the checkout is a sheet from the bottom, Confirm and Cancel in view.
+    checkout = checkout_of(page)
+    confirm = checkout.get_by_role("button", name="Confirm and pay €45.00")
+    expect(confirm).to_be_in_viewport()
+    expect(checkout.get_by_role("button", name="Cancel and release seats")).to_be_in_viewport()
+    expect(checkout.get_by_role("timer")).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    confirm.click()
     expect(page.get_by_role("status")).to_contain_text("Booked!")
     expect(page.get_by_role("status")).to_be_in_viewport()
 
