@@ -95,6 +95,17 @@ export async function holdSeats(showId, userId, seatIds, idempotencyKey) {
   return { hold: data, serverDate: serverDate(headers) };
 }
 
+/** Best available: the server picks `best.count` adjacent seats (optionally of `best.category`,
+ *  or wheelchair places with `best.accessible`) and holds them; the answer is a Hold like
+ *  holdSeats's, or 409 NOT_ENOUGH_SEATS. */
+export async function holdBest(showId, userId, best, idempotencyKey) {
+  const { headers, data } = await request("POST", `/shows/${enc(showId)}/holds`, {
+    body: { userId, best },
+    headers: { "Idempotency-Key": idempotencyKey },
+  });
+  return { hold: data, serverDate: serverDate(headers) };
+}
+
 /** The hold as of now (status ACTIVE, EXPIRED, CONFIRMED or RELEASED): `{hold, serverDate}`. */
 export async function getHold(holdId, token) {
   const { headers, data } = await request("GET", `/holds/${enc(holdId)}`, { headers: { Authorization: `Bearer ${token}` } });

@@ -121,7 +121,7 @@ async function refreshSeats() {
 }
 
 /** A big room: into one section (its name) or back to the overview (null). */
-function zoom(section, { push = true } = {}) {
+function zoom(section, { push = true, focus = true } = {}) {
   const venue = store.venue;
   if (!venue || !venue.big) return;
   const target = section && venue.section(section) ? section : null;
@@ -135,6 +135,7 @@ function zoom(section, { push = true } = {}) {
   }
   store.zoom = target;
   view.show.showZoom(store);
+  if (!focus) return;
   if (target) view.show.focusZoomTitle();
   else if (previous) view.show.focusSection(previous);
 }
@@ -160,18 +161,46 @@ view.show.bindChangeUser(() => view.show.editUser(store));
 
 // --- booking: Book holds the selection and opens the checkout -------------------------------
 
-view.show.bindBook(async (typedUserId) => {
-  if (store.bookingInFlight || store.hold || !store.show || store.selected.size === 0) return;  // a double click stops here
+/** The buyer's name for a hold: the one typed (checked, then kept), or the known one. False
+ *  (with the problem shown by the field) when there is none to use. */
+function takeUserId(typedUserId) {
   if (typedUserId !== null) {
     const problem = userIdProblem(typedUserId);
     view.show.showUserProblem(problem);
-    if (problem) return;
+    if (problem) return false;
     store.setUserId(typedUserId);
     view.show.doneEditingUser();
   } else if (!store.userId) {
     view.show.showUserProblem(userIdProblem(""));
-    return;
+    return false;
   }
+  return true;
+}
+
+/** A hold's answer (Book's or best available's): the checkout opens on it, unless the buyer has
+ *  left the show meanwhile (then it is given back at once). */
+function openHold(show, hold, serverDate) {
+  if (store.show !== show || !isOpen(show.id)) {
+    api.releaseHold(hold.id, hold.holdToken).catch(() => {});  // the buyer left meanwhile: give them back
+    return false;
+  }
+  store.holdMade(hold);
+  view.show.updateSeats(store);
+  checkout.open(hold, serverDate);
+  return true;
+}
+
+function showLimitReached(show) {
+  const limit = Number(show.maxSeatsPerUser);
+  view.show.showAlert(limit > 0 ? `You can hold or book at most ${plural(limit, "seat")} of this show.`
+                                : "You have reached this show's limit of seats per buyer.",
+    `Seats you are holding or have booked as ${store.userId} count towards it. `
+    + "Choose fewer seats, or cancel a booking in My bookings to free its seats.");
+}
+
+view.show.bindBook(async (typedUserId) => {
+  if (store.bookingInFlight || store.hold || !store.show || store.selected.size === 0) return;  // a double click stops here
+  if (!takeUserId(typedUserId)) return;
 
   const show = store.show;
   const { seatIds, key } = store.beginBooking(api.newIdempotencyKey);
@@ -180,13 +209,7 @@ view.show.bindBook(async (typedUserId) => {
 
   try {
     const { hold, serverDate } = await api.holdSeats(show.id, store.userId, seatIds, key);
-    if (store.show !== show || !isOpen(show.id)) {
-      api.releaseHold(hold.id, hold.holdToken).catch(() => {});  // the buyer left meanwhile: give them back
-      return;
-    }
-    store.holdMade(hold);
-    view.show.updateSeats(store);
-    checkout.open(hold, serverDate);
+    openHold(show, hold, serverDate);
   } catch (error) {
     if (store.show !== show) return;
     if (error.code === "SEAT_UNAVAILABLE") {
@@ -201,11 +224,7 @@ view.show.bindBook(async (typedUserId) => {
     } else if (error.code === "LIMIT_REACHED") {
       store.bookingFailed({ keepKey: false });
       view.show.updateSeats(store);
-      const limit = Number(show.maxSeatsPerUser);
-      view.show.showAlert(limit > 0 ? `You can hold or book at most ${plural(limit, "seat")} of this show.`
-                                    : "You have reached this show's limit of seats per buyer.",
-        `Seats you are holding or have booked as ${store.userId} count towards it. `
-        + "Choose fewer seats, or cancel a booking in My bookings to free its seats.");
+      showLimitReached(show);
     } else if (error.retryable) {
       store.bookingFailed({ keepKey: true });
       view.show.updateSeats(store);
@@ -219,6 +238,51 @@ view.show.bindBook(async (typedUserId) => {
   } finally {
     if (!store.hold) view.show.focusAfterBooking();  // with a checkout open, focus is in it
     if (store.show === show) poller.now();  // catch up with whatever else changed meanwhile
+  }
+});
+
+// --- best available: the server picks the seats, then the same checkout ----------------------
+
+/** "No 3 seats together are left in Premium." — the answer to NOT_ENOUGH_SEATS. */
+function describeBest(best) {
+  const category = best.category && store.venue.categories.get(best.category);
+  const where = best.category ? ` in ${category ? category.name : best.category}` : "";
+  const what = `${best.accessible ? "wheelchair place" : "seat"}${best.count === 1 ? "" : "s"}`;
+  return best.count === 1 ? `No ${what} is left${where}.` : `No ${best.count} ${what} together are left${where}.`;
+}
+
+view.show.bindBest(async (typedUserId, best) => {
+  if (store.bookingInFlight || store.hold || !store.show || store.hasStarted) return;  // a double press stops here
+  if (!takeUserId(typedUserId)) return;
+
+  const show = store.show;
+  const key = store.beginBest(best, api.newIdempotencyKey);
+  view.show.clearMessages();
+  view.show.updateSeats(store);
+
+  try {
+    const { hold, serverDate } = await api.holdBest(show.id, store.userId, best, key);
+    if (openHold(show, hold, serverDate) && store.venue.big && store.hold.seats.length) {
+      zoom(store.hold.seats[0].section, { focus: false });  // a big room: to the section of the seats picked
+    }
+  } catch (error) {
+    if (store.show !== show) return;
+    const retryable = error.retryable && error.code !== "NOT_ENOUGH_SEATS";
+    store.bookingFailed({ keepKey: retryable });
+    view.show.updateSeats(store);
+    if (error.code === "NOT_ENOUGH_SEATS") {
+      view.show.showAlert(describeBest(best),
+        "Try fewer seats or another category, or pick seats on the map: they need not sit together.");
+    } else if (error.code === "LIMIT_REACHED") {
+      showLimitReached(show);
+    } else if (retryable) {
+      view.show.showAlert("We couldn't find your seats just now.", "Nothing was held. Please try again.");
+    } else {
+      view.show.showAlert("We couldn't find your seats.", error.message);
+    }
+  } finally {
+    if (store.show === show && !store.hold) view.show.focusBest();  // with a checkout open, focus is in it
+    if (store.show === show) poller.now();
   }
 });
 

@@ -76,6 +76,7 @@ export class Store {
     this.selected = new Set();     // seat ids picked by this user
     this.pending = new Set();      // seat ids of our hold request in flight
     this.attempt = null;           // {fingerprint, key} of the last unanswered hold request
+    this.seeking = false;          // a best-available request in flight (its seats are the server's to pick)
     this.hold = null;              // the open checkout: {id, token, showId, userId, seats, seatIds, total, confirming}
   }
 
@@ -185,7 +186,7 @@ export class Store {
   /** A request of ours is changing seats (a hold being made, or confirmed): the availability
    *  poll waits for its answer, which updates the map itself. */
   get bookingInFlight() {
-    return this.pending.size > 0 || Boolean(this.hold && this.hold.confirming);
+    return this.pending.size > 0 || this.seeking || Boolean(this.hold && this.hold.confirming);
   }
 
   /**
@@ -202,6 +203,17 @@ export class Store {
     return { seatIds, key };
   }
 
+  /** Starts a best-available request (`best`: {count, category?, accessible?}); no seat changes
+   *  until the server says which. A retry of the same request reuses its Idempotency-Key, as
+   *  beginBooking's does. */
+  beginBest(best, newKey) {
+    const fingerprint = JSON.stringify([this.show.id, this.userId, "best", best]);
+    const key = this.attempt && this.attempt.fingerprint === fingerprint ? this.attempt.key : newKey();
+    this.attempt = { fingerprint, key };
+    this.seeking = true;
+    return key;
+  }
+
   /** 201: the checkout opens on the hold's seats, which leave the selection. */
   holdMade(hold) {
     const seatIds = new Set(hold.seats.map((seat) => String(seat.id)));
@@ -214,6 +226,7 @@ export class Store {
       seats: this.seatsOf(seatIds), seatIds, total: hold.total, confirming: false,
     };
     this.pending = new Set();
+    this.seeking = false;
     this.attempt = null;
     this.etag = null;  // the room changed; read it whole next time
   }
@@ -277,6 +290,7 @@ export class Store {
   /** No answer or a 5xx: everything goes back to how it was; the key is kept for a retry. */
   bookingFailed({ keepKey }) {
     this.pending = new Set();
+    this.seeking = false;
     if (!keepKey) this.attempt = null;
   }
 

@@ -14,6 +14,7 @@ export class ShowView {
     this.root = root;
     this.form = part(root, "booking-form");
     this.bookButton = part(root, "book");
+    this.bestButton = part(root, "best-button");
     this.userInput = root.querySelector("#user-id");
     this.seatMap = new SeatMapView(part(root, "rows"));
     this.overview = new OverviewView(part(root, "overview"));
@@ -65,6 +66,7 @@ export class ShowView {
     part(this.root, "wheelchair-key").hidden = !venue.hasAccessible;
     part(this.root, "accessible-filter").checked = store.accessibleOnly;
     if (venue.big) this.overview.render(venue);
+    this.buildBest(store);
     this.drawn = null;
     part(this.root, "layout").hidden = false;
     this.showZoom(store);
@@ -164,12 +166,13 @@ export class ShowView {
   renderPanel(store) {
     const root = this.root;
     const venue = store.venue;
-    const chosen = store.bookingInFlight ? store.seatsOf(store.pending) : store.selectedSeats();
+    const holding = store.bookingInFlight && !store.seeking;  // Book's own request (or a confirmation)
+    const chosen = holding ? store.seatsOf(store.pending) : store.selectedSeats();
     const count = chosen.length;
     const total = chosen.reduce((sum, seat) => sum + venue.price(seat), 0);
     part(root, "selection-count").textContent = count === 0
       ? `No seats selected. Pick up to ${store.maxSeats}.`
-      : `${plural(count, "seat")} ${store.bookingInFlight ? "being booked" : "selected"}`
+      : `${plural(count, "seat")} ${holding ? "being booked" : "selected"}`
         + `${count >= store.maxSeats ? " (the most per booking)" : ""}${venue.priced ? ` · ${venue.money(total)}` : ""}`;
     const list = part(root, "selection-list");
     list.replaceChildren(...chosen.map((seat) =>
@@ -183,16 +186,60 @@ export class ShowView {
     const closed = store.hasStarted;
     part(root, "closed").hidden = !closed;
     this.bookButton.disabled = closed || count === 0 || store.bookingInFlight || Boolean(store.hold);
-    this.bookButton.textContent = store.bookingInFlight ? "Booking…"
+    this.bookButton.textContent = holding ? "Booking…"
       : count === 0 ? "Book" : `Book ${plural(count, "seat")}`;
-    this.bookButton.setAttribute("aria-busy", String(store.bookingInFlight));
+    this.bookButton.setAttribute("aria-busy", String(holding));
+
+    part(root, "best").hidden = closed;
+    this.bestButton.disabled = closed || store.bookingInFlight || Boolean(store.hold);
+    this.bestButton.textContent = store.seeking ? "Best available: finding seats…" : "Best available seats";
+    this.bestButton.setAttribute("aria-busy", String(store.seeking));
+  }
+
+  /** The best-available form for this show: 1 to its most seats per booking, its categories
+   *  (when there is a choice), wheelchair places (when the room has any). */
+  buildBest(store) {
+    const venue = store.venue;
+    const count = part(this.root, "best-count");
+    const previous = Number(count.value) || 2;
+    count.replaceChildren(...Array.from({ length: store.maxSeats }, (_, index) =>
+      el("option", { value: String(index + 1), text: String(index + 1) })));
+    count.value = String(Math.min(previous, store.maxSeats));
+    const category = part(this.root, "best-category");
+    category.replaceChildren(el("option", { value: "", text: "Any category" }),
+      ...Array.from(venue.categories.values(), (each) => el("option", { value: each.id, text: venue.categoryLabel(each.id) })));
+    part(this.root, "best-category-field").hidden = venue.categories.size < 2;
+    const accessible = part(this.root, "best-accessible");
+    accessible.checked = false;
+    part(this.root, "best-accessible-field").hidden = !venue.hasAccessible;
+  }
+
+  /** handler(typed user id or null, {count, category?, accessible?}). */
+  bindBest(handler) {
+    part(this.root, "best-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const best = { count: Number(part(this.root, "best-count").value) };
+      const category = part(this.root, "best-category").value;
+      if (category && !part(this.root, "best-category-field").hidden) best.category = category;
+      if (part(this.root, "best-accessible").checked && !part(this.root, "best-accessible-field").hidden) best.accessible = true;
+      handler(this.typedUserId(), best);
+    });
+  }
+
+  focusBest() {
+    if (!this.bestButton.disabled) this.bestButton.focus();
+  }
+
+  /** The name typed in the form when it is asked for (or being changed), else null (the known one). */
+  typedUserId() {
+    return this.editingUser || !part(this.root, "user-ask").hidden ? this.userInput.value.trim() : null;
   }
 
   /** handler(typed user id, or null when the known one is used). */
   bindBook(handler) {
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
-      handler(this.editingUser || !part(this.root, "user-ask").hidden ? this.userInput.value.trim() : null);
+      handler(this.typedUserId());
     });
   }
 
