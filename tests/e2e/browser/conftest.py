@@ -191,3 +191,14 @@ def api(live_server):
         return http(method, f"{live_server}/api{path}", body, headers)
 
     return call
+
+
+def tab_into_seat_map(page, most_presses: int = 15) -> str:
+    """Presses Tab from where focus is until a seat button has it (the map is one Tab stop);
+    returns that seat's id, or "" when none got focus within `most_presses`."""
+    for _ in range(most_presses):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.dataset.seatId || ''")
+        if focused:
+            return focused
+    return ""

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import http_status_logged
+from .conftest import http_status_logged, tab_into_seat_map
 
 pytestmark = pytest.mark.browser
 
@@ -95,13 +95,7 @@ def test_keyboard_only_booking(open_page, show, api):
     keyboard = page.keyboard
 
     # Tab from the top of the page into the seat map: one Tab stop for the whole map.
-    focused = ""
-    for _ in range(12):
-        keyboard.press("Tab")
-        focused = page.evaluate("document.activeElement.dataset.seatId || ''")
-        if focused:
-            break
-    assert focused == seats[0]["id"]
+    assert tab_into_seat_map(page, 12) == seats[0]["id"]
     keyboard.press("ArrowRight")
     keyboard.press("ArrowRight")
     keyboard.press("ArrowDown")  # Row B, third seat

@@ -6,7 +6,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import PHONE
+from .conftest import PHONE, tab_into_seat_map
 
 pytestmark = pytest.mark.browser
 
@@ -117,13 +117,7 @@ def test_theatre_by_keyboard(open_page, admin_show, api):
     keyboard = page.keyboard
 
     # The whole room is one Tab stop, whatever its sections.
-    focused = ""
-    for _ in range(15):
-        keyboard.press("Tab")
-        focused = page.evaluate("document.activeElement.dataset.seatId || ''")
-        if focused:
-            break
-    assert focused == first["id"]
+    assert tab_into_seat_map(page, 15) == first["id"]
     keyboard.press("ArrowDown")
     keyboard.press("ArrowRight")
     keyboard.press("ArrowRight")
@@ -266,10 +260,13 @@ def test_stadium_figures(open_page, stadium_show):
     line that matters: the page never carries the whole room's seats."""
     show_id = stadium_show["id"]
     figures = {}
+    page = open_page(None, name="first-visit")
     for visit in ("first visit", "second visit"):
-        page = open_page(None, name=visit.replace(" ", "-")) if visit == "first visit" else page
         started = time.perf_counter()
-        page.goto(f"/?show={show_id}") if visit == "first visit" else page.reload()
+        if visit == "first visit":
+            page.goto(f"/?show={show_id}")
+        else:
+            page.reload()
         page.locator("button[data-section]").first.wait_for(timeout=ROOM)
         figures[f"overview, {visit} (ms)"] = round((time.perf_counter() - started) * 1000)
         figures[f"layout read, {visit}"] = page.evaluate("""() => {
