@@ -89,10 +89,9 @@ def _hold_best(repository: Repository, show_id: uuid.UUID, request: BestRequest,
 
 def _sections_to_search(repository: Repository, show_id: uuid.UUID, request: BestRequest) -> List[int]:
     """The layout indexes of the sections to search, nearest the stage first."""
-    show = repository.find_show(show_id)
-    if request.category is not None and request.category not in {category.id for category in show.categories}:
+    names, categories = repository.outline(show_id)
+    if request.category is not None and request.category not in categories:
         raise ValidationError(f"This show has no category {request.category!r}.")
-    names = [section.name for section in show.sections]
     if request.section is None:
         return list(range(len(names)))
     if request.section not in names:

@@ -96,6 +96,12 @@ class Repository:
         return [replace(show, categories=categories.get(show.id, ()),
                         sections=tuple(sections.get(show.id, ()))) for show in shows]
 
+    def outline(self, show_id: uuid.UUID) -> Tuple[List[str], List[str]]:
+        """The show's section names (layout order) and category ids: two small reads, no
+        availability counted."""
+        names = [row[0] for row in self._run("section_names", show_id=show_id)]
+        return names, [category.id for category in self._categories([show_id]).get(show_id, ())]
+
     def show_size(self, show_id: uuid.UUID) -> Optional[int]:
         """The show's number of seats; None for an unknown show."""
         rows = self._run("find_show_size", show_id=show_id)
