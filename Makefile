@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
-export AWS_DEFAULT_REGION ?= us-east-1
+# No AWS region here: a default would override the AWS profile's. The deploy tool takes
+# AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region (docs/deploy.md).
 export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: run test bench storm viewers clean

@@ -1,10 +1,11 @@
 """Modex HTTP API and admin functions. Routes only: parse, call one service, return."""
 import functools
 import logging
+import time
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import holds, schema, services, validation
+from chalicelib import budget, cleanup, holds, observability, schema, services, validation
 from chalicelib.errors import MethodNotAllowed, ModexError, UnsupportedMediaType, as_lambda_error
 
 app = Chalice(app_name="modex")
@@ -46,12 +47,48 @@ def error_response(error: ModexError) -> Response:
 
 
 @app.middleware("http")
+def log_request(event, get_response):
+    """Outermost, so it sees the final answer: one JSON line per request with its metrics
+    (chalicelib/observability.py)."""
+    started = time.monotonic()
+    notes = observability.start_request()
+    response = get_response(event)
+    request_context = event.context or {}
+    path_ids = {f"{name[:-3]}Id": value for name, value in (event.uri_params or {}).items() if name.endswith("_id")}
+    observability.write({**observability.request_record(
+        method=event.method, route=request_context.get("resourcePath"), status=response.status_code,
+        outcome=observability.outcome_of(response.status_code, response.body),
+        latency_ms=(time.monotonic() - started) * 1000,
+        request_id=getattr(app.lambda_context, "aws_request_id", None),
+        api_request_id=request_context.get("requestId"), show_id=path_ids.pop("showId", None)), **path_ids, **notes})
+    return response
+
+
+@app.middleware("http")
+def within_time_budget(event, get_response):
+    """Every database wait of the request ends before Lambda's or API Gateway's timeout, so an
+    unreachable database is the contract's 503, not the gateway's (chalicelib/budget.py)."""
+    with budget.invocation(app.lambda_context, (event.context or {}).get("requestTimeEpoch")):
+        return get_response(event)
+
+
+@app.middleware("http")
 def contract_error_shape(event, get_response):
     response = get_response(event)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         code, message = CHALICE_ERRORS.get(body["Code"], CHALICE_ERRORS["InternalServerError"])
         response.body = {"error": code, "message": message}
+        response.headers["Content-Type"] = "application/json"
+    return response
+
+
+@app.middleware("http")
+def json_content_type(event, get_response):
+    """Every answer with a body is JSON, and says so: Chalice leaves the header out (API
+    Gateway would add it, the local server would not)."""
+    response = get_response(event)
+    if response.body not in ("", None) and "Content-Type" not in response.headers:
         response.headers["Content-Type"] = "application/json"
     return response
 
@@ -68,9 +105,8 @@ def api_route(path, **options):
             except ModexError as error:
                 response = error_response(error)
                 if response.status_code >= 500:
-                    context = app.lambda_context
-                    app.log.warning("%s %s (request %s)", error.code, error.__cause__ or error.message,
-                                    getattr(context, "aws_request_id", "-"))
+                    # Logged once, in the request's JSON line (log_request).
+                    observability.note(cause=repr(error.__cause__ or error.message))
                 return response
 
         return app.route(path, **options)(handler)
@@ -80,7 +116,8 @@ def api_route(path, **options):
 
 @api_route("/shows")
 def list_shows():
-    return {"shows": [show.to_json() for show in services.list_shows()]}
+    query = validation.shows_query(app.current_request.query_params)
+    return services.list_shows(query).to_json()
 
 
 @api_route("/shows/{show_id}")
@@ -173,16 +210,34 @@ def release_hold(hold_id):
     return holds.release_hold(validation.hold_id(hold_id), hold_token()).to_json()
 
 
-def method_not_allowed(**params):
-    raise MethodNotAllowed()
+# path -> the methods its views serve, as an Allow header (the local server reads it too, for
+# the methods Chalice cannot route: TRACE, CONNECT, …).
+SERVED_METHODS = {}
+
+
+def refuse_method(allowed: str):
+    """The view of a method a path does not serve: 405, naming the methods it does."""
+
+    def method_not_allowed(**params):
+        response = error_response(MethodNotAllowed())
+        response.headers["Allow"] = allowed
+        return response
+
+    return method_not_allowed
 
 
 def answer_405_for_undeclared_methods():
     """API Gateway answers a method that no route declares as if the path did not exist (403
-    "Missing Authentication Token"); declaring the other methods lets the app answer 405."""
+    "Missing Authentication Token"), and a local OPTIONS as a CORS preflight (200); declaring the
+    other methods lets the app answer 405. HEAD is GET without the body, wherever GET is served."""
     for path, routes in list(app.routes.items()):
-        others = [method for method in ("GET", "POST", "PUT", "PATCH", "DELETE") if method not in routes]
-        api_route(path, methods=others)(method_not_allowed)
+        if "GET" in routes:
+            app.route(path, methods=["HEAD"])(routes["GET"].view_function)
+        served = [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE") if method in routes]
+        SERVED_METHODS[path] = ", ".join(served)
+        others = [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+                  if method not in routes]
+        api_route(path, methods=others)(refuse_method(SERVED_METHODS[path]))
 
 
 answer_405_for_undeclared_methods()
@@ -198,11 +253,15 @@ def create_show(event, context):
         raise as_lambda_error(error) from None
 
 
-@app.schedule(Rate(5, unit=Rate.MINUTES), name="tidy_expired_holds")
-def tidy_expired_holds(event):
-    """Housekeeping only: drops claims of holds that lapsed over a minute ago (correctness never
-    waits for this: the next claimant takes an expired claim over)."""
-    return {"removed": holds.tidy_expired_claims()}
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="clean_up")
+def clean_up(event):
+    """Housekeeping only (correctness never waits for it): deletes lapsed claims, expired
+    idempotency records, long-lapsed holds and old FAILED bookings, in small batches, within
+    the invocation's time (chalicelib/cleanup.py, docs/operations.md)."""
+    with budget.invocation(event.context):
+        report = cleanup.clean_up().to_json()
+    observability.write({"level": "INFO", "function": "clean_up", "deleted": report})
+    return report
 
 
 @app.lambda_function(name="migrate")

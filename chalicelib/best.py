@@ -94,3 +94,15 @@ def stranded_singles(seats: Iterable[RowSeat]) -> int:
     for _, row in groupby(seats, key=lambda seat: seat.row):
         total += sum(1 for run in _runs(list(row)) if len(run) == 1)
     return total
+
+
+def largest_group(seats: Iterable[RowSeat], category: Optional[str] = None, accessible: bool = False) -> int:
+    """The most adjacent free seats of one row that pass the filters: no group of more fits."""
+    largest = 0
+    for _, row in groupby(seats, key=lambda seat: seat.row):
+        for run in _runs(list(row)):
+            length = 0
+            for seat in run:
+                length = length + 1 if _fits(seat, category, accessible) else 0
+                largest = max(largest, length)
+    return largest

@@ -7,6 +7,12 @@ server gets one per thread, because a pg8000 connection must never be shared bet
 Every statement runs inside an explicit transaction whose timeouts are set with SET LOCAL:
 that keeps Modex correct behind a transaction-pooling proxy (pgbouncer, RDS Proxy), where a
 statement outside a transaction may land on another server connection (docs/design-notes.md).
+
+Every wait is bounded twice: by the configured timeouts, and inside a request by the time the
+invocation has left (chalicelib/budget.py). pg8000 has one socket timeout, which it gives
+`socket.create_connection` and then keeps for every read; so this module sets it per phase:
+the short connect timeout while connecting, then before each statement the statement timeout
+(plus the connect timeout as slack), each cut to the time left.
 """
 import os
 import ssl
@@ -17,7 +23,7 @@ from typing import Optional
 import pg8000.native
 from pg8000.exceptions import DatabaseError, InterfaceError
 
-from . import config, credentials
+from . import budget, config, credentials
 from .errors import Unavailable
 
 # SQLSTATEs that mean "try again later", not "your request is wrong".
@@ -77,8 +83,21 @@ def ssl_context_for(db: config.DatabaseSettings):
     return ssl.create_default_context(cafile=db.sslrootcert)
 
 
+def read_timeout_s(db: config.DatabaseSettings) -> float:
+    """How long a read may wait when no invocation bounds it: the server cancels a statement at
+    statement_timeout, and the connect timeout is the slack for its answer to arrive."""
+    return db.connect_timeout_s + db.statement_timeout_ms / 1000
+
+
+def _set_socket_timeout(con: pg8000.native.Connection, seconds: float) -> None:
+    # pg8000 (1.31) keeps the socket it reads from in `_usock` (the TLS socket when TLS is on)
+    # and offers no other way to change its timeout after connecting.
+    con._usock.settimeout(seconds)
+
+
 def connect(db: config.DatabaseSettings, refresh_secret: bool = False) -> pg8000.native.Connection:
-    """A new connection. pg8000's one socket timeout bounds the connect and every read."""
+    """A new connection: connecting waits at most the connect timeout (or the time the
+    invocation has left); afterwards a read waits at most `read_timeout_s`."""
     user, password, host, port, database = db.user, db.password, db.host, db.port, db.database
     if db.secret_arn:
         secret = credentials.read_secret(db.secret_arn, refresh=refresh_secret)
@@ -86,7 +105,7 @@ def connect(db: config.DatabaseSettings, refresh_secret: bool = False) -> pg8000
         host = host or secret.get("host")
         port = int(secret.get("port", port))
         database = db.database or secret.get("dbname")
-    return pg8000.native.Connection(
+    con = pg8000.native.Connection(
         user=user,
         password=password,
         host=host or "127.0.0.1",
@@ -94,9 +113,11 @@ def connect(db: config.DatabaseSettings, refresh_secret: bool = False) -> pg8000
         database=database,
         unix_sock=db.unix_sock,
         ssl_context=ssl_context_for(db),
-        timeout=db.connect_timeout_s + db.statement_timeout_ms / 1000,
+        timeout=budget.connect_timeout_s(db.connect_timeout_s, budget.left_ms()),
         application_name="modex",
     )
+    _set_socket_timeout(con, read_timeout_s(db))
+    return con
 
 
 def _open_connection() -> pg8000.native.Connection:
@@ -138,18 +159,40 @@ def _is_connection_lost(exc: BaseException) -> bool:
     return isinstance(exc, (InterfaceError, OSError))
 
 
-def begin_statement(db: config.DatabaseSettings) -> str:
+def begin_statement(statement_timeout_ms: int, lock_timeout_ms: int) -> str:
     """Opens a transaction with its timeouts in one round trip (simple query protocol).
     SET LOCAL ends with the transaction, so no setting leaks to another client behind a pooler."""
     return (
         "START TRANSACTION; "
-        f"SET LOCAL statement_timeout = {int(db.statement_timeout_ms)}; "
-        f"SET LOCAL lock_timeout = {int(db.lock_timeout_ms)}"
+        f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}; "
+        f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"
     )
 
 
-def _begin(con: pg8000.native.Connection) -> None:
-    con.run(begin_statement(settings()))
+class BoundedConnection:
+    """The connection a transaction block gets: before each statement, the socket timeout is
+    set to what the invocation has left, so a transaction of several statements (not only each
+    statement) ends by the deadline, even if the server never answers."""
+
+    def __init__(self, con: pg8000.native.Connection, db: config.DatabaseSettings):
+        self._con = con
+        self._db = db
+
+    def run(self, sql: str, **params):
+        _set_socket_timeout(self._con, budget.read_timeout_s(read_timeout_s(self._db), budget.left_ms()))
+        return self._con.run(sql, **params)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def _begin(con: pg8000.native.Connection) -> BoundedConnection:
+    db = settings()
+    bounded = BoundedConnection(con, db)
+    statement_ms, lock_ms = budget.transaction_timeouts(db.statement_timeout_ms, db.lock_timeout_ms,
+                                                        budget.left_ms())
+    bounded.run(begin_statement(statement_ms, lock_ms))
+    return bounded
 
 
 @contextmanager
@@ -163,14 +206,14 @@ def transaction():
     """
     con = connection()
     try:
-        _begin(con)
+        con = _begin(con)
     except (InterfaceError, OSError, DatabaseError) as exc:
         if not _is_connection_lost(exc):
             raise
         close()
         con = connection()
         try:
-            _begin(con)
+            con = _begin(con)
         except (InterfaceError, OSError, DatabaseError) as retry_exc:
             close()
             raise Unavailable() from retry_exc
@@ -192,12 +235,12 @@ def transaction():
         raise Unavailable() from exc
 
 
-def _rollback(con: pg8000.native.Connection, cause: BaseException) -> None:
+def _rollback(con: BoundedConnection, cause: BaseException) -> None:
     if _is_connection_lost(cause):
         close()
         return
     try:
-        con.run("ROLLBACK")
+        con.run("ROLLBACK")  # out of time, it raises at once and the server rolls back on close
     except Exception:
         close()
 

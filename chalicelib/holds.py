@@ -4,17 +4,17 @@ UNIQUE (show_id, seat_id) decides holds and bookings, and a lapsed hold's seat g
 next claimant in the claim statement itself: no lock, no sweeper, no second source of truth.
 """
 import random
+import time
 import uuid
 from dataclasses import replace
 from itertools import islice
-from typing import List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from . import best, tokens
 from .errors import Forbidden, HoldExpired, NotEnoughSeats, NotFound, ShowStarted, Unavailable, ValidationError
 from .model import Booking, BookingStatus, Hold, HoldStatus, IssuedBooking, IssuedHold
-from .repository import IdempotencyRecord, Outcome, Repository, ShowTerms
-from .services import (UnitOfWorkFactory, check_limit, claim, claim_for, issue_booking, issue_hold, remember,
-                       show_missing_or_started)
+from .repository import ClaimOutcome, ConfirmOutcome, KeyAnsweredMeanwhile, Repository
+from .services import Claimant, UnitOfWorkFactory, claim, issue_booking, replay, replay_stored
 from .unit_of_work import UnitOfWork
 from .validation import BestRequest, HoldRequest
 
@@ -23,6 +23,7 @@ from .validation import BestRequest, HoldRequest
 BEST_TRIES = 20
 SPREAD_PER_LOSS = 4  # after k losses a buyer picks among the 1 + 4k best groups left
 CANDIDATES_READ = 1 + SPREAD_PER_LOSS * BEST_TRIES
+HOLD_TOKEN_REFUSED = "That hold token does not open this hold."
 
 
 def hold_seats(show_id: uuid.UUID, request: Union[HoldRequest, BestRequest], idempotency_key: Optional[str] = None,
@@ -31,59 +32,53 @@ def hold_seats(show_id: uuid.UUID, request: Union[HoldRequest, BestRequest], ide
     finds) or nothing, until the show's holdMinutes have passed (by the database's clock);
     refusals as for bookings (SeatUnavailable, recorded as a FAILED booking), LimitReached past
     the show's maxSeatsPerUser, NotEnoughSeats when no group of that size is left."""
-    return claim(show_id, request, idempotency_key, uow, _hold_best if isinstance(request, BestRequest) else _hold)
+    if isinstance(request, BestRequest):
+        return _hold_best(show_id, request, idempotency_key, uow)
+    return claim(show_id, request, idempotency_key, uow, hold=True)
 
 
-def _new_hold(repository: Repository, hold_id: uuid.UUID, show_id: uuid.UUID, user_id: str) -> ShowTerms:
-    terms = repository.insert_hold(hold_id, show_id, user_id)
-    if terms is None:
-        raise show_missing_or_started(repository, show_id)
-    return terms
-
-
-def _held(repository: Repository, hold_id: uuid.UUID, show_id: uuid.UUID, request, seats, terms: ShowTerms,
-          idempotency_key: Optional[str]) -> IssuedHold:
-    """The hold made: its outcome remembered under the key, and a token for it."""
-    remember(repository, show_id, idempotency_key,
-             IdempotencyRecord(request.fingerprint(), Outcome.HELD, hold_id=hold_id))
-    hold = Hold(hold_id, show_id, request.user_id, HoldStatus.ACTIVE, tuple(seats), terms.expires_at, terms.currency)
-    return issue_hold(repository, hold)
-
-
-def _hold(repository: Repository, show_id: uuid.UUID, request: HoldRequest,
-          idempotency_key: Optional[str]) -> IssuedHold:
-    hold_id = uuid.uuid4()
-    terms = _new_hold(repository, hold_id, show_id, request.user_id)
-    seats = repository.insert_hold_seats(hold_id, show_id, request.seat_ids)
-    if len(seats) != len(request.seat_ids):
-        raise ValidationError("seatIds names a seat that is not in this show.")
-    claim_for(repository, show_id, request, terms.seat_limit, hold_id=hold_id, expires_at=terms.expires_at)
-    return _held(repository, hold_id, show_id, request, seats, terms, idempotency_key)
-
-
-def _hold_best(repository: Repository, show_id: uuid.UUID, request: BestRequest,
-               idempotency_key: Optional[str]) -> IssuedHold:
+def _hold_best(show_id: uuid.UUID, request: BestRequest, idempotency_key: Optional[str],
+               uow: UnitOfWorkFactory) -> IssuedHold:
     """Reads the room (no lock) and claims the best group with the usual claim. A buyer who
     loses reads again and tries one of the best groups left, at random among more of them
     after each loss: a crowd that read the same room would otherwise all chase the same next
-    group, one winner per round. At most BEST_TRIES claims, well within the statement timeout."""
-    hold_id = uuid.uuid4()
-    terms = _new_hold(repository, hold_id, show_id, request.user_id)
-    check_limit(repository, show_id, request.user_id, request.count, terms.seat_limit)
-    sections = _sections_to_search(repository, show_id, request)
+    group, one winner per round. A lost try leaves nothing behind (modex_claim undoes it and
+    records no failure). At most BEST_TRIES claims, well within the statement timeout."""
+    claimant = Claimant(show_id, request, tokens.key_digest(idempotency_key))
+    try:
+        with uow() as work:
+            repository = work.repository
+            if claimant.key is not None:  # a repeat is answered before any search
+                repository.lock_user(show_id, request.user_id)
+                record = repository.find_idempotency_record(show_id, claimant.key)
+                if record is not None:
+                    return replay(repository, record, request)
+            made = _claim_best(repository, claimant)
+            if made.outcome is ClaimOutcome.KNOWN:
+                return replay(repository, repository.find_idempotency_record(show_id, claimant.key), request)
+    except KeyAnsweredMeanwhile:
+        return replay_stored(claimant, uow)
+    return claimant.answer(made, hold=True)
+
+
+def _claim_best(repository: Repository, claimant: Claimant):
+    request = claimant.request
+    started = repository.show_has_started(claimant.show_id)
+    if started is None:
+        raise NotFound("No such show.")
+    if started:
+        raise ShowStarted()
+    sections = _sections_to_search(repository, claimant.show_id, request)
     chooser = random.Random()
     for attempt in range(BEST_TRIES):
-        found = _best_groups(repository, show_id, sections, request)
+        found = _best_groups(repository, claimant.show_id, sections, request)
         if found is None:
             raise NotEnoughSeats()
         sections, groups = found
         group = chooser.choice(groups[:1 + SPREAD_PER_LOSS * attempt])
-        repository.savepoint()
-        claimed = repository.claim_seats(show_id, group.ids, hold_id=hold_id, expires_at=terms.expires_at)
-        if len(claimed) == len(group.ids):
-            seats = repository.insert_hold_seats(hold_id, show_id, group.ids)
-            return _held(repository, hold_id, show_id, request, seats, terms, idempotency_key)
-        repository.back_to_savepoint()  # someone was faster
+        made = claimant.claim(repository, group.ids, hold=True, record_failure=False)
+        if made.outcome is not ClaimOutcome.TAKEN:
+            return made
     raise Unavailable("The best seats keep going to others right now; please try again.")
 
 
@@ -99,12 +94,45 @@ def _sections_to_search(repository: Repository, show_id: uuid.UUID, request: Bes
     return [names.index(request.section)]
 
 
+class SectionMemo:
+    """What this container last saw of each section: the largest group it could offer for a
+    filter, and when. A sale fills a room from the front, so a late buyer would otherwise read
+    every full section before reaching a free one (60 full sections of a stadium: 0.75 s); a
+    section too small for the count asked is skipped until its entry is SECTION_MEMO_SECONDS
+    old. The cost: seats freed in such a section (a lapse, a cancellation) are offered by best
+    available only from the next read, at most that many seconds later; picked seats see them
+    at once. A hint, never a decision: the claim decides."""
+
+    def __init__(self, seconds: float, clock=time.monotonic):
+        self.seconds, self.clock = seconds, clock
+        self._largest: Dict[tuple, Tuple[int, float]] = {}
+
+    def too_small(self, key: tuple, count: int) -> bool:
+        largest, seen = self._largest.get(key, (count, 0.0))
+        return largest < count and self.clock() - seen < self.seconds
+
+    def saw(self, key: tuple, largest: int) -> None:
+        if len(self._largest) > SECTION_MEMO_ENTRIES:  # shows come and go; a container lives on
+            self._largest.clear()
+        self._largest[key] = (largest, self.clock())
+
+
+SECTION_MEMO_SECONDS = 5.0
+SECTION_MEMO_ENTRIES = 100_000
+_sections_seen = SectionMemo(SECTION_MEMO_SECONDS)
+
+
 def _best_groups(repository: Repository, show_id: uuid.UUID, sections: List[int], request: BestRequest):
     """(the sections still worth searching, the first section's best groups, best first) or
     None when no section has a group."""
     for index, section in enumerate(sections):
-        groups = list(islice(best.candidates(repository.section_seats(show_id, section), request.count,
-                                             request.category, request.accessible), CANDIDATES_READ))
+        key = (show_id, section, request.category, request.accessible)
+        if _sections_seen.too_small(key, request.count):
+            continue
+        seats = repository.section_seats(show_id, section)
+        groups = list(islice(best.candidates(seats, request.count, request.category, request.accessible),
+                             CANDIDATES_READ))
+        _sections_seen.saw(key, best.largest_group(seats, request.category, request.accessible))
         if groups:
             return sections[index:], groups
     return None
@@ -115,7 +143,7 @@ def _authorised_hold(repository: Repository, hold_id: uuid.UUID, token: str, for
     if hold is None:
         raise NotFound("No such hold.")
     if not tokens.opens(token, repository.hold_token_hashes(hold_id)):
-        raise Forbidden("That hold token does not open this hold.")
+        raise Forbidden(HOLD_TOKEN_REFUSED)
     return hold
 
 
@@ -128,34 +156,24 @@ def get_hold(hold_id: uuid.UUID, token: str, uow: UnitOfWorkFactory = UnitOfWork
 def confirm_hold(hold_id: uuid.UUID, token: str, uow: UnitOfWorkFactory = UnitOfWork) -> IssuedBooking:
     """Turns the hold into a CONFIRMED booking of its seats, only if every one is still this
     hold's and unexpired; else HoldExpired and nothing is booked. Confirming again answers the
-    same booking (with a fresh booking token)."""
+    same booking (with a fresh booking token). One transaction of three round trips."""
+    booking_id, booking_token = uuid.uuid4(), tokens.new_token()
     with uow() as work:
-        repository = work.repository
-        hold = _authorised_hold(repository, hold_id, token, for_update=True)
-        if hold.status is HoldStatus.CONFIRMED:
-            booking = repository.find_booking(hold.booking_id)
-            return issue_booking(repository, replace(booking, status=BookingStatus.CONFIRMED))  # the first answer
-        if hold.status is not HoldStatus.ACTIVE:
-            raise HoldExpired()
-        repository.lock_user(hold.show_id, hold.user_id)
-        booking_id = uuid.uuid4()
-        terms = repository.insert_booking(booking_id, hold.show_id, hold.user_id, BookingStatus.CONFIRMED)
-        if terms is None:
-            raise ShowStarted()
-        # The hold's seats count here while it is live by this transaction's clock. If the
-        # user claimed more while it looked lapsed to that claim, confirming would pass the
-        # limit: the hold counts as lapsed for this confirm too.
-        if repository.count_user_seats(hold.show_id, hold.user_id) > terms.seat_limit:
-            raise HoldExpired()
-        seat_ids = [seat.id for seat in hold.seats]
-        repository.insert_booking_seats(booking_id, hold.show_id, seat_ids)
-        # Each claim is this hold's and unexpired, or it went to someone else: all or nothing.
-        if len(repository.confirm_hold_claims(hold_id, booking_id)) != len(seat_ids):
-            raise HoldExpired()
-        repository.set_hold_status(hold_id, HoldStatus.CONFIRMED, booking_id)
-        booking = Booking(booking_id, hold.user_id, hold.show_id, BookingStatus.CONFIRMED, hold.seats,
-                          terms.created_at, terms.currency)
-        return issue_booking(repository, booking)
+        done = work.repository.confirm_hold(hold_id, tokens.token_hash(token), booking_id,
+                                            tokens.token_hash(booking_token))
+        if done.outcome is ConfirmOutcome.ALREADY:  # the first answer again
+            booking = work.repository.find_booking(done.booking_id)
+            return issue_booking(work.repository, replace(booking, status=BookingStatus.CONFIRMED))
+    if done.outcome is ConfirmOutcome.CONFIRMED:
+        return IssuedBooking(Booking(booking_id, done.user_id, done.show_id, BookingStatus.CONFIRMED, done.seats,
+                                     done.created_at, done.currency), booking_token)
+    if done.outcome is ConfirmOutcome.NOT_FOUND:
+        raise NotFound("No such hold.")
+    if done.outcome is ConfirmOutcome.FORBIDDEN:
+        raise Forbidden(HOLD_TOKEN_REFUSED)
+    if done.outcome is ConfirmOutcome.STARTED:
+        raise ShowStarted()
+    raise HoldExpired()
 
 
 def release_hold(hold_id: uuid.UUID, token: str, uow: UnitOfWorkFactory = UnitOfWork) -> Hold:

@@ -1,6 +1,7 @@
 """Rows <-> domain values. The only code that runs SQL on behalf of services; a Repository
 works inside the transaction of the unit of work that made it."""
 import json
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -9,10 +10,14 @@ from enum import Enum
 from itertools import groupby
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from pg8000.exceptions import DatabaseError
+from pg8000.native import literal
+
 from .best import RowSeat
 from .layout import Category, Layout
 from .model import (Booking, BookingStatus, Hold, HoldStatus, Room, RoomRow, RoomSeat, RoomSection, Seat, SeatStatus,
                     SectionSummary, Show)
+from .db import sqlstate
 from .queries import QUERIES
 
 
@@ -32,14 +37,55 @@ class IdempotencyRecord:
     hold_id: Optional[uuid.UUID] = None
 
 
-@dataclass(frozen=True)
-class ShowTerms:
-    """What a new booking or hold learns from its show in the statement that creates it."""
-    created_at: datetime
-    currency: str
-    seat_limit: int  # the show's maxSeatsPerUser
-    expires_at: Optional[datetime] = None  # a hold's, by the database's clock
+class ClaimOutcome(str, Enum):
+    """What modex_claim decided (migrations/006_claim_functions.sql)."""
+    KNOWN = "KNOWN"  # the Idempotency-Key has a live record: replay it
+    NO_SHOW = "NO_SHOW"
+    STARTED = "STARTED"
+    BAD_SEATS = "BAD_SEATS"  # a seat is not the show's
+    LIMIT = "LIMIT"
+    CLAIMED = "CLAIMED"
+    TAKEN = "TAKEN"  # some seats are others': nothing claimed (recorded FAILED when asked)
 
+
+@dataclass(frozen=True)
+class Claim:
+    outcome: ClaimOutcome
+    created_at: Optional[datetime] = None
+    expires_at: Optional[datetime] = None  # a hold's, by the database's clock
+    currency: Optional[str] = None
+    seat_limit: Optional[int] = None  # the show's maxSeatsPerUser
+    taken_seat_ids: Tuple[int, ...] = ()
+    seats: Tuple[Seat, ...] = ()
+
+
+class ConfirmOutcome(str, Enum):
+    """What modex_confirm decided."""
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    ALREADY = "ALREADY"  # confirmed before: booking_id is that booking
+    EXPIRED = "EXPIRED"
+    STARTED = "STARTED"
+    CONFIRMED = "CONFIRMED"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    outcome: ConfirmOutcome
+    booking_id: Optional[uuid.UUID] = None
+    user_id: Optional[str] = None
+    show_id: Optional[uuid.UUID] = None
+    created_at: Optional[datetime] = None
+    currency: Optional[str] = None
+    seats: Tuple[Seat, ...] = ()
+
+
+class KeyAnsweredMeanwhile(Exception):
+    """A concurrent request with the same Idempotency-Key stored its answer first: this
+    transaction must roll back, and the answer stored be replayed."""
+
+
+KEY_ANSWERED_MEANWHILE = "MXKEY"  # raised by modex_remember
 
 def _seat(row) -> Seat:
     return Seat(id=row[0], row=row[1], number=row[2], section=row[3], category=row[4], accessible=row[5],
@@ -52,6 +98,32 @@ SEAT_STATUS_BY_LETTER = {status.letter: status for status in SeatStatus}
 def _show(row) -> Show:
     return Show(id=row[0], name=row[1], start_time=row[2], total_seats=row[3], available_seats=row[4],
                 currency=row[5], hold_minutes=row[6], max_seats_per_user=row[7])
+
+
+def _seats(rows) -> Tuple[Seat, ...]:
+    return tuple(_seat(row) for row in rows or ())
+
+
+# A :name placeholder (not the second colon of a :: cast).
+PLACEHOLDER = re.compile(r"(?<!:):([a-z_]+)")
+
+
+def _literal(value) -> str:
+    """A value as a SQL literal, by pg8000's own `literal` (quotes doubled, for
+    standard_conforming_strings = on, PostgreSQL's default since 9.1); bytes, UUIDs and lists
+    become the text the statement CASTs."""
+    if isinstance(value, (bytes, bytearray)):
+        value = "\\x" + value.hex()  # bytea's hex input
+    elif isinstance(value, uuid.UUID):
+        value = str(value)
+    elif isinstance(value, (list, tuple)):
+        value = _array(value)
+    return literal(value)
+
+
+def inline(statement: str, **params) -> str:
+    """The statement with its :name placeholders replaced by the values as literals."""
+    return PLACEHOLDER.sub(lambda match: _literal(params[match.group(1)]), statement)
 
 
 def _array(values) -> str:
@@ -68,8 +140,19 @@ class Repository:
     def _run(self, query_name: str, /, **params):
         return self._con.run(QUERIES[query_name], **params)
 
-    def list_shows(self) -> List[Show]:
-        return self._with_venue([_show(row) for row in self._run("list_shows")])
+    def _run_inlined(self, query_name: str, /, **params):
+        """One round trip instead of three: pg8000 sends a statement with parameters as Parse,
+        Describe and Bind/Execute, each waiting for the server; the simple query protocol sends
+        the statement with its values written in. For the hot path only, whose values are
+        validated ids, numbers, hashes and a user id."""
+        return self._con.run(inline(QUERIES[query_name], **params))
+
+    def list_shows(self, past: bool, after_time: Optional[datetime], after_id: Optional[uuid.UUID],
+                   count: int) -> List[Show]:
+        """Up to `count` shows after (after_time, after_id), upcoming soonest first or past latest
+        first; the first page with both None."""
+        rows = self._run("list_shows", past=past, after_time=after_time, after_id=after_id, page_size=count)
+        return self._with_venue([_show(row) for row in rows])
 
     def find_show(self, show_id: uuid.UUID) -> Optional[Show]:
         shows = self._with_venue([_show(row) for row in self._run("find_show", show_id=show_id)])
@@ -152,56 +235,38 @@ class Repository:
             sections.append(RoomSection(summary.name, summary.hints, rows))
         return Room(show_id, show.currency, show.categories, tuple(sections))
 
-    def insert_booking(self, booking_id: uuid.UUID, show_id: uuid.UUID, user_id: str,
-                       status: BookingStatus) -> Optional[ShowTerms]:
-        """The new booking's terms, or None when the show is unknown or has started."""
-        rows = self._run("insert_booking", booking_id=booking_id, show_id=show_id, user_id=user_id,
-                         status=status.value)
-        return ShowTerms(*rows[0]) if rows else None
+    def claim(self, show_id: uuid.UUID, user_id: str, seat_ids: Sequence[int], owner_id: uuid.UUID, hold: bool,
+              token_hash: bytes, key: Optional[str], fingerprint: bytes, record_failure: bool = True) -> Claim:
+        """Claims the seats for a new booking or hold `owner_id`, in one round trip (modex_claim);
+        KeyAnsweredMeanwhile when a concurrent twin stored `key` first."""
+        try:
+            rows = self._run_inlined("claim", show_id=show_id, user_id=user_id, seat_ids=sorted(seat_ids),
+                                     owner_id=owner_id, hold=hold, token_hash=token_hash, key=key,
+                                     fingerprint=fingerprint, record_failure=record_failure)
+        except DatabaseError as error:
+            if sqlstate(error) == KEY_ANSWERED_MEANWHILE:
+                raise KeyAnsweredMeanwhile() from error
+            raise
+        outcome, created_at, expires_at, currency, seat_limit, taken, seats = rows[0]
+        return Claim(ClaimOutcome(outcome), created_at, expires_at, currency, seat_limit, tuple(taken or ()),
+                     _seats(seats))
 
-    def insert_booking_seats(self, booking_id: uuid.UUID, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
-        """Records the seats asked for; returns those that belong to the show."""
-        return [_seat(row) for row in self._run("insert_booking_seats", booking_id=booking_id, show_id=show_id,
-                                                seat_ids=list(seat_ids))]
-
-    def claim_seats(self, show_id: uuid.UUID, seat_ids: Sequence[int], booking_id: Optional[uuid.UUID] = None,
-                    hold_id: Optional[uuid.UUID] = None, expires_at: Optional[datetime] = None) -> List[int]:
-        """Claims the seats in sorted order for a booking, or for a hold until `expires_at`,
-        taking over claims of expired holds; returns the ids actually claimed (taken ones are
-        missing)."""
-        rows = self._run("claim_seats", show_id=show_id, seat_ids=sorted(seat_ids), booking_id=booking_id,
-                         hold_id=hold_id, expires_at=expires_at)
-        return [row[0] for row in rows]
+    def confirm_hold(self, hold_id: uuid.UUID, token_hash: bytes, booking_id: uuid.UUID,
+                     new_token_hash: bytes) -> Confirmation:
+        """Confirms the hold as booking `booking_id` for the holder of `token_hash`, in one round
+        trip (modex_confirm)."""
+        outcome, *fields, seats = self._run_inlined("confirm_hold", hold_id=hold_id, token_hash=token_hash,
+                                                    booking_id=booking_id, new_token_hash=new_token_hash)[0]
+        return Confirmation(ConfirmOutcome(outcome), *fields, seats=_seats(seats))
 
     def section_seats(self, show_id: uuid.UUID, section: int) -> List[RowSeat]:
-        """One section's seats (by layout index) in layout order, each free or not right now."""
+        """One section's (by layout index) free seats and each row's first and last seat, in
+        layout order, each free or not right now."""
         return [RowSeat(*row) for row in self._run("section_seats", show_id=show_id, section=section)]
-
-    def savepoint(self) -> None:
-        """Marks a point this transaction can go back to (one try of best available)."""
-        self._con.run("SAVEPOINT attempt")
-
-    def back_to_savepoint(self) -> None:
-        self._con.run("ROLLBACK TO SAVEPOINT attempt")
 
     def lock_user(self, show_id: uuid.UUID, user_id: str) -> None:
         """Until the transaction ends, this user's other claims on this show wait."""
         self._run("lock_user", show_id=show_id, user_id=user_id)
-
-    def count_user_seats(self, show_id: uuid.UUID, user_id: str) -> int:
-        """The user's live held plus confirmed seats in the show."""
-        return self._run("count_user_seats", show_id=show_id, user_id=user_id)[0][0]
-
-    def insert_hold(self, hold_id: uuid.UUID, show_id: uuid.UUID, user_id: str) -> Optional[ShowTerms]:
-        """The new hold's terms with its expiry (the database's clock plus the show's
-        holdMinutes), or None when the show is unknown or has started."""
-        rows = self._run("insert_hold", hold_id=hold_id, show_id=show_id, user_id=user_id)
-        return ShowTerms(*rows[0]) if rows else None
-
-    def insert_hold_seats(self, hold_id: uuid.UUID, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
-        """Records the seats asked for; returns those that belong to the show."""
-        return [_seat(row) for row in self._run("insert_hold_seats", hold_id=hold_id, show_id=show_id,
-                                                seat_ids=list(seat_ids))]
 
     def find_hold(self, hold_id: uuid.UUID, for_update: bool = False) -> Optional[Hold]:
         rows = self._run("find_hold_for_update" if for_update else "find_hold", hold_id=hold_id)
@@ -216,10 +281,6 @@ class Repository:
 
     def hold_token_hashes(self, hold_id: uuid.UUID) -> List[bytes]:
         return [row[0] for row in self._run("find_hold_token_hashes", hold_id=hold_id)]
-
-    def confirm_hold_claims(self, hold_id: uuid.UUID, booking_id: uuid.UUID) -> List[int]:
-        """Turns the hold's unexpired claims into the booking's; returns the seats it could."""
-        return [row[0] for row in self._run("confirm_hold_claims", hold_id=hold_id, booking_id=booking_id)]
 
     def set_hold_status(self, hold_id: uuid.UUID, status: HoldStatus, booking_id: Optional[uuid.UUID] = None) -> None:
         self._run("set_hold_status", hold_id=hold_id, status=status.value, booking_id=booking_id)
@@ -259,11 +320,3 @@ class Repository:
             return None
         fingerprint, outcome, taken_seat_ids, booking_id, hold_id = rows[0]
         return IdempotencyRecord(bytes(fingerprint), Outcome(outcome), booking_id, tuple(taken_seat_ids or ()), hold_id)
-
-    def insert_idempotency_record(self, show_id: uuid.UUID, key: str, record: IdempotencyRecord) -> bool:
-        """False when a live record for this key already exists (this one was not stored)."""
-        rows = self._run("insert_idempotency_record", show_id=show_id, key=key, fingerprint=record.fingerprint,
-                         outcome=record.outcome.value,
-                         taken_seat_ids=list(record.taken_seat_ids) or None, booking_id=record.booking_id,
-                         hold_id=record.hold_id)
-        return bool(rows)

@@ -4,32 +4,21 @@ tools all call these. `uow` is the unit-of-work factory: the database by default
 fake in unit tests."""
 import hmac
 import uuid
-from dataclasses import replace
-from typing import Callable, List, Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Callable, Optional, Sequence
 
 from . import tokens
-from .errors import (Forbidden, IdempotencyKeyReused, LimitReached, NotFound, SeatUnavailable, ShowStarted,
-                     ValidationError)
+from .errors import (Forbidden, IdempotencyKeyReused, LimitReached, ModexError, NotFound, SeatUnavailable,
+                     ShowStarted, ValidationError)
+from .listing import ShowPosition, ShowsPage, ShowsQuery
 from .model import (Availability, Booking, BookingStatus, Hold, HoldStatus, IssuedBooking, IssuedHold, Room, SeatMap,
                     Show)
-from .repository import IdempotencyRecord, Outcome, Repository
+from .repository import Claim, ClaimOutcome, IdempotencyRecord, KeyAnsweredMeanwhile, Outcome, Repository
 from .unit_of_work import UnitOfWork
 from .validation import BookingRequest, ShowRequest
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 WHOLE_SEAT_LIST_LIMIT = 20_000
-
-
-class _SeatsTaken(Exception):
-    """Some requested seats were claimed by others: roll the booking back."""
-
-    def __init__(self, seat_ids: Sequence[int]):
-        super().__init__(seat_ids)
-        self.seat_ids = seat_ids
-
-
-class _KeyAlreadyAnswered(Exception):
-    """A concurrent request with the same Idempotency-Key answered first: roll back, replay."""
 
 
 def issue_booking(repository: Repository, booking: Booking) -> IssuedBooking:
@@ -39,10 +28,15 @@ def issue_booking(repository: Repository, booking: Booking) -> IssuedBooking:
     return IssuedBooking(booking, token)
 
 
-def list_shows(uow: UnitOfWorkFactory = UnitOfWork) -> List[Show]:
-    """All shows, soonest first, with the seats still available."""
+def list_shows(query: ShowsQuery = ShowsQuery(), uow: UnitOfWorkFactory = UnitOfWork) -> ShowsPage:
+    """One page of upcoming shows (soonest first) or, with `query.past`, of shows that have
+    started (latest first), with the seats still available, and where the next page starts."""
+    after_time, after_id = (query.after.start_time, query.after.show_id) if query.after else (None, None)
     with uow() as work:
-        return work.repository.list_shows()
+        shows = work.repository.list_shows(query.past, after_time, after_id, query.limit + 1)
+    page, more = shows[:query.limit], len(shows) > query.limit
+    last = ShowPosition(page[-1].start_time, page[-1].id) if more else None
+    return ShowsPage(tuple(page), query.past, last)
 
 
 def _show_found(value):
@@ -101,108 +95,77 @@ def book_seats(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Opt
     What a hold and its confirmation do, in one transaction: the seats are claimed for the
     booking itself (taking over claims of expired holds), so nothing is left to expire.
     """
-    return claim(show_id, request, idempotency_key, uow, _book)
+    return claim(show_id, request, idempotency_key, uow, hold=False)
+
+
+@dataclass(frozen=True)
+class Claimant:
+    """Who claims, and what a claim of theirs will be called: the new booking's or hold's id,
+    its first token (only the hash goes to the database), the key's HMAC."""
+    show_id: uuid.UUID
+    request: BookingRequest
+    key: Optional[str]  # tokens.key_digest of the Idempotency-Key
+    owner_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    token: str = field(default_factory=tokens.new_token)
+
+    def claim(self, repository: Repository, seat_ids: Sequence[int], hold: bool, record_failure: bool = True) -> Claim:
+        return repository.claim(self.show_id, self.request.user_id, seat_ids, self.owner_id, hold,
+                                tokens.token_hash(self.token), self.key, self.request.fingerprint(), record_failure)
+
+    def answer(self, made: Claim, hold: bool):
+        """The booking or hold made, with its token; or the refusal as a domain error."""
+        if made.outcome is ClaimOutcome.CLAIMED:
+            if hold:
+                return IssuedHold(Hold(self.owner_id, self.show_id, self.request.user_id, HoldStatus.ACTIVE, made.seats,
+                                       made.expires_at, made.currency), self.token)
+            return IssuedBooking(Booking(self.owner_id, self.request.user_id, self.show_id, BookingStatus.CONFIRMED,
+                                         made.seats, made.created_at, made.currency), self.token)
+        raise refusal(made)
+
+
+def refusal(made: Claim) -> ModexError:
+    if made.outcome is ClaimOutcome.TAKEN:
+        return SeatUnavailable([str(seat_id) for seat_id in made.taken_seat_ids])
+    if made.outcome is ClaimOutcome.LIMIT:
+        return LimitReached(made.seat_limit)
+    if made.outcome is ClaimOutcome.STARTED:
+        return ShowStarted()
+    if made.outcome is ClaimOutcome.BAD_SEATS:
+        return ValidationError("seatIds names a seat that is not in this show.")
+    return NotFound("No such show.")
 
 
 def claim(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional[str], uow: UnitOfWorkFactory,
-          attempt: Callable):
-    """Runs `attempt` (a booking or a hold) in one transaction and answers what it made.
+          hold: bool):
+    """Books or holds all of `request.seat_ids` or none, in one transaction of three round trips
+    (start, the claim, commit), whatever the outcome.
 
-    The claim is one INSERT into seat_bookings in sorted seat order; UNIQUE (show_id, seat_id)
-    decides who wins. When any seat is taken the whole transaction rolls back, the attempt is
-    recorded as a FAILED booking in its own short transaction, and SeatUnavailable names the
-    taken seats. With an Idempotency-Key, the outcome is stored in the same transaction as the
-    claim, so a repeat of the request (or a concurrent twin, which waits on the key's row)
+    The claim is one INSERT into seat_bookings in sorted seat order, inside the database's
+    modex_claim; UNIQUE (show_id, seat_id) decides who wins. When any seat is taken, nothing of
+    the claim remains and the attempt is recorded as a FAILED booking in the same transaction;
+    SeatUnavailable names the taken seats. With an Idempotency-Key the outcome is stored with
+    the claim, so a repeat of the request (or a concurrent twin, which waits for the first)
     gets the same answer.
     """
+    claimant = Claimant(show_id, request, tokens.key_digest(idempotency_key))
     try:
         with uow() as work:
-            # One user's claims on one show go one at a time (other buyers never wait): the
-            # seat limit counts what the previous one left, and a twin with the same key
-            # finds the first one's answer here.
-            work.repository.lock_user(show_id, request.user_id)
-            if idempotency_key is not None:
-                record = work.repository.find_idempotency_record(show_id, idempotency_key)
-                if record is not None:
-                    return _replay(work.repository, record, request)
-            return attempt(work.repository, show_id, request, idempotency_key)
-    except _SeatsTaken as taken:
-        return _record_failure(show_id, request, idempotency_key, taken.seat_ids, uow)
-    except _KeyAlreadyAnswered:
-        return _replay_stored(show_id, request, idempotency_key, uow)
+            made = claimant.claim(work.repository, request.seat_ids, hold)
+            if made.outcome is ClaimOutcome.KNOWN:
+                return replay(work.repository, work.repository.find_idempotency_record(show_id, claimant.key), request)
+    except KeyAnsweredMeanwhile:
+        return replay_stored(claimant, uow)
+    return claimant.answer(made, hold)
 
 
-def check_limit(repository: Repository, show_id: uuid.UUID, user_id: str, adding: int, limit: int) -> None:
-    """LimitReached when the user's live held plus confirmed seats and `adding` pass `limit`.
-    The caller holds the user's lock (lock_user), so two requests at once cannot both pass
-    with the last seat under the limit."""
-    if repository.count_user_seats(show_id, user_id) + adding > limit:
-        raise LimitReached(limit)
-
-
-def claim_for(repository: Repository, show_id: uuid.UUID, request: BookingRequest, limit: int,
-              **owner) -> None:
-    """Checks the user's limit, then claims the seats for the owner (booking_id, or hold_id
-    with expires_at); _SeatsTaken names the seats others have."""
-    check_limit(repository, show_id, request.user_id, len(request.seat_ids), limit)
-    claimed = repository.claim_seats(show_id, request.seat_ids, **owner)
-    if len(claimed) != len(request.seat_ids):
-        raise _SeatsTaken(sorted(set(request.seat_ids) - set(claimed)))
-
-
-def remember(repository: Repository, show_id: uuid.UUID, idempotency_key: Optional[str],
-             record: IdempotencyRecord) -> None:
-    """Stores the outcome under the key in the claim's transaction; a concurrent twin that
-    stored first makes this one roll back and replay."""
-    if idempotency_key is not None and not repository.insert_idempotency_record(show_id, idempotency_key, record):
-        raise _KeyAlreadyAnswered()
-
-
-def _book(repository: Repository, show_id: uuid.UUID, request: BookingRequest,
-          idempotency_key: Optional[str]) -> IssuedBooking:
-    booking_id = uuid.uuid4()
-    created = repository.insert_booking(booking_id, show_id, request.user_id, BookingStatus.CONFIRMED)
-    if created is None:
-        raise show_missing_or_started(repository, show_id)
-    seats = repository.insert_booking_seats(booking_id, show_id, request.seat_ids)
-    if len(seats) != len(request.seat_ids):
-        raise ValidationError("seatIds names a seat that is not in this show.")
-    claim_for(repository, show_id, request, created.seat_limit, booking_id=booking_id)
-    remember(repository, show_id, idempotency_key,
-             IdempotencyRecord(request.fingerprint(), Outcome.CONFIRMED, booking_id=booking_id))
-    booking = Booking(booking_id, request.user_id, show_id, BookingStatus.CONFIRMED, tuple(seats),
-                      created.created_at, created.currency)
-    return issue_booking(repository, booking)
-
-
-def show_missing_or_started(repository: Repository, show_id: uuid.UUID) -> Exception:
-    started = repository.show_has_started(show_id)
-    return NotFound("No such show.") if started is None else ShowStarted()
-
-
-def _record_failure(show_id: uuid.UUID, request: BookingRequest, idempotency_key: Optional[str],
-                    taken_seat_ids: Sequence[int], uow: UnitOfWorkFactory):
-    try:
-        with uow() as work:
-            booking_id = uuid.uuid4()
-            if work.repository.insert_booking(booking_id, show_id, request.user_id, BookingStatus.FAILED) is None:
-                raise show_missing_or_started(work.repository, show_id)
-            work.repository.insert_booking_seats(booking_id, show_id, request.seat_ids)
-            remember(work.repository, show_id, idempotency_key,
-                     IdempotencyRecord(request.fingerprint(), Outcome.FAILED, booking_id=booking_id,
-                                       taken_seat_ids=tuple(taken_seat_ids)))
-    except _KeyAlreadyAnswered:
-        return _replay_stored(show_id, request, idempotency_key, uow)
-    raise SeatUnavailable([str(seat_id) for seat_id in taken_seat_ids])
-
-
-def _replay_stored(show_id: uuid.UUID, request: BookingRequest, idempotency_key: str, uow: UnitOfWorkFactory):
+def replay_stored(claimant: Claimant, uow: UnitOfWorkFactory):
+    """The answer a concurrent request with the same key stored, in a transaction of its own."""
     with uow() as work:
-        record = work.repository.find_idempotency_record(show_id, idempotency_key)
-        return _replay(work.repository, record, request)
+        return replay(work.repository, work.repository.find_idempotency_record(claimant.show_id, claimant.key),
+                      claimant.request)
 
 
-def _replay(repository: Repository, record: IdempotencyRecord, request: BookingRequest):
+def replay(repository: Repository, record: IdempotencyRecord, request: BookingRequest):
     """The first answer again: the booking as it was confirmed, or the hold as it was made,
     whatever happened to it since. Tokens are stored only as hashes, so a replay mints a
     fresh one."""

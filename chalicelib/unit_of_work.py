@@ -1,7 +1,7 @@
 """The unit of work: one database transaction and the repository that works inside it.
 
     with UnitOfWork() as uow:
-        uow.repository.insert_booking(...)
+        uow.repository.claim(...)
 
 The block commits when it ends and rolls back when it raises, so nothing is ever half
 written. Services take a unit-of-work factory, so unit tests can hand them an in-memory fake.

@@ -11,6 +11,7 @@ from typing import Optional, Tuple
 from .errors import NotFound, PayloadTooLarge, Unauthorized, ValidationError
 from .layout import MAX_NAME_LENGTH as MAX_SECTION_NAME_LENGTH
 from .layout import Layout, grid, parse_layout
+from .listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ShowsQuery, decode_cursor
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_SEATS_PER_BOOKING = 10
@@ -189,6 +190,27 @@ def section_name(value: Optional[str]) -> Optional[str]:
     if not 1 <= len(value) <= MAX_SECTION_NAME_LENGTH or _has_control_characters(value):
         raise NotFound("No such section in this show.")
     return value
+
+
+# A cursor is ~110 characters; anything much longer is not one of ours, and not worth decoding.
+MAX_CURSOR_LENGTH = 256
+
+
+def shows_query(params: Optional[dict]) -> ShowsQuery:
+    """`GET /shows`'s query string: `past` (true|false), `limit` (1–100), `cursor` (from the
+    previous page's nextCursor). Other parameters are ignored, as cache busters are."""
+    params = params or {}
+    past = params.get("past", "false")
+    if past not in ("true", "false"):
+        raise ValidationError("past must be true or false.")
+    limit = params.get("limit", str(DEFAULT_PAGE_SIZE))
+    if not (limit.isascii() and limit.isdigit() and len(limit) <= 3 and 1 <= int(limit) <= MAX_PAGE_SIZE):
+        raise ValidationError(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+    cursor = params.get("cursor")
+    if cursor is not None and not 1 <= len(cursor) <= MAX_CURSOR_LENGTH:
+        raise ValidationError("cursor is not one this listing gave out; start again without it.")
+    return ShowsQuery(past=past == "true", limit=int(limit),
+                      after=decode_cursor(past == "true", cursor) if cursor is not None else None)
 
 
 def idempotency_key(value: Optional[str]) -> Optional[str]:

@@ -54,8 +54,10 @@ async function request(method, path, { body, headers = {}, timeout = TIMEOUT_MS,
 
 const enc = encodeURIComponent;
 
-export async function listShows() {
-  return (await request("GET", "/shows")).data.shows;
+/** One page of upcoming shows, soonest first: `{shows, nextCursor}`; pass `nextCursor` back for
+ *  the next page (null on the last). */
+export async function listShows(cursor = null) {
+  return (await request("GET", cursor ? `/shows?cursor=${enc(cursor)}` : "/shows")).data;
 }
 
 export async function getShow(showId) {

@@ -56,18 +56,27 @@ function enter(next, { moveFocus = false } = {}) {
 
 // --- upcoming shows ----------------------------------------------------------------------
 
+// The server lists upcoming shows only (by its clock), a page at a time; More shows reads the next.
 async function openShows() {
   view.setTitle("");
   view.shows.renderLoading();
   try {
-    const shows = await api.listShows();
+    const page = await api.listShows();
     if (current.name !== "shows") return;
-    const now = Date.now();
-    view.shows.render(shows.filter((show) => Date.parse(show.startTime) > now));
+    view.shows.render(page.shows, page.nextCursor);
   } catch (error) {
     if (current.name === "shows") view.shows.renderProblem(`We couldn't load the shows. ${error.message} Reload the page to try again.`);
   }
 }
+
+view.shows.bindMore(async (cursor) => {
+  try {
+    const page = await api.listShows(cursor);
+    if (current.name === "shows") view.shows.append(page.shows, page.nextCursor);
+  } catch (error) {
+    if (current.name === "shows") view.shows.renderMoreProblem(`We couldn't load more shows. ${error.message}`);
+  }
+});
 
 // --- one show: seat map ------------------------------------------------------------------
 
@@ -288,22 +297,29 @@ view.show.bindBest(async (typedUserId, best) => {
 
 // --- my bookings -------------------------------------------------------------------------
 
+// The screen lists the bookings it opened with (`listed`): one cancelled here stays listed as
+// Cancelled until the screen is left, although its token has already left storage.
+let listed = [];
 const details = new Map();  // booking id -> {loading} | {booking} | {error, gone} | {cancelling}
 
 function renderBookings() {
-  view.bookings.render(store.bookings, details, { onCancel: cancel, onForget: forget });
+  view.bookings.render(listed, details, { onCancel: cancel, onForget: forget });
 }
 
 async function openBookings() {
   view.setTitle("My bookings");
   view.bookings.showMessage("status", "");
-  const entries = store.bookings;
+  store.forgetPastBookings();
+  listed = store.bookings;
+  const entries = listed;
   details.clear();
   entries.forEach((entry) => details.set(entry.id, { loading: true }));
   renderBookings();
   await Promise.all(entries.map(async (entry) => {
     try {
-      details.set(entry.id, { booking: await api.getBooking(entry.id, entry.token) });
+      const booking = await api.getBooking(entry.id, entry.token);
+      details.set(entry.id, { booking });
+      if (booking.status === "CANCELLED") store.forgetBooking(entry.id);  // cancelled elsewhere: its token is spent
     } catch (error) {
       const gone = error.status === 404 || error.status === 403 || error.status === 401;
       details.set(entry.id, {
@@ -318,13 +334,14 @@ async function openBookings() {
 }
 
 async function cancel(bookingId) {
-  const entry = store.bookings.find((known) => known.id === bookingId);
+  const entry = listed.find((known) => known.id === bookingId);
   const detail = details.get(bookingId);
   if (!entry || !detail || !detail.booking || detail.cancelling) return;
   details.set(bookingId, { ...detail, cancelling: true });
   renderBookings();
   try {
     const booking = await api.cancelBooking(entry.id, entry.token);
+    store.forgetBooking(bookingId);  // the token has nothing left to open
     details.set(bookingId, { booking });
     renderBookings();
     view.bookings.showMessage("status", "Booking cancelled.",
@@ -340,6 +357,7 @@ async function cancel(bookingId) {
 
 function forget(bookingId) {
   store.forgetBooking(bookingId);
+  listed = listed.filter((known) => known.id !== bookingId);
   details.delete(bookingId);
   renderBookings();
   view.bookings.showMessage("status", "Removed from this list.");

@@ -58,9 +58,10 @@ const HELD = "H".charCodeAt(0);
 const BOOKED = "B".charCodeAt(0);
 
 export class Store {
-  constructor(storage = window.localStorage) {
+  constructor(storage = window.localStorage, now = Date.now()) {
     this.storage = storage;
     this.userId = readStorage(storage, USER_KEY, "") || "";
+    this.forgetPastBookings(now);
     this.clearShow();
   }
 
@@ -324,7 +325,16 @@ export class Store {
     writeStorage(this.storage, BOOKINGS_KEY, [entry, ...others]);
   }
 
+  /** Drops a booking's token from this browser: it was cancelled, or removed from the list. */
   forgetBooking(id) {
     writeStorage(this.storage, BOOKINGS_KEY, this.bookings.filter((known) => known.id !== id));
+  }
+
+  /** Drops the tokens of bookings whose show has started (by this browser's clock): a token
+   *  opens and cancels its booking, and once the show is past there is nothing left to do with
+   *  it, so it is not left lying in storage. */
+  forgetPastBookings(now = Date.now()) {
+    const kept = this.bookings.filter((known) => !(Date.parse(known.startTime) <= now));
+    if (kept.length !== this.bookings.length) writeStorage(this.storage, BOOKINGS_KEY, kept);
   }
 }

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.cfn import INFRA, ROOT, cfn_lint, load_template
 
-STANDALONE = ["network-database.yaml", "frontend.yaml"]  # chalice-merge.yaml: see test_package.py
+STANDALONE = ["network-database.yaml", "frontend.yaml", "edge-waf.yaml"]  # chalice-merge.yaml: see test_package.py
 
 
 @pytest.mark.parametrize("name", STANDALONE)
@@ -74,6 +74,11 @@ def test_security_groups_are_chained_lambda_proxy_database(network):
         ("ingress", "DatabaseSecurityGroup", "ProxySecurityGroup", 5432),
         ("ingress", "EndpointSecurityGroup", "LambdaSecurityGroup", 443),
         ("ingress", "EndpointSecurityGroup", "ProxySecurityGroup", 443),
+        # the app secret's rotation function logs in to the database itself
+        ("egress", "RotationSecurityGroup", "DatabaseSecurityGroup", 5432),
+        ("egress", "RotationSecurityGroup", "EndpointSecurityGroup", 443),
+        ("ingress", "DatabaseSecurityGroup", "RotationSecurityGroup", 5432),
+        ("ingress", "EndpointSecurityGroup", "RotationSecurityGroup", 443),
     }
     # Groups with no egress need the placeholder, or AWS adds allow-all.
     for group in ("DatabaseSecurityGroup", "EndpointSecurityGroup"):
@@ -121,12 +126,13 @@ def test_proxy_requires_tls_and_uses_the_secret(network):
     proxy = network["Resources"]["Proxy"]["Properties"]
     assert proxy["RequireTLS"] is True
     assert proxy["EngineFamily"] == "POSTGRESQL"
-    (auth,) = proxy["Auth"]
-    assert auth["AuthScheme"] == "SECRETS" and auth["SecretArn"] == {"Ref": "DatabaseSecret"}
+    # The master (migrate) and the application's login, each from its secret.
+    assert [auth["SecretArn"] for auth in proxy["Auth"]] == [{"Ref": "DatabaseSecret"}, {"Ref": "AppDatabaseSecret"}]
+    assert all(auth["AuthScheme"] == "SECRETS" for auth in proxy["Auth"])
     role = network["Resources"]["ProxyRole"]["Properties"]
     (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
     assert statement["Action"] == "secretsmanager:GetSecretValue"
-    assert statement["Resource"] == {"Ref": "DatabaseSecret"}
+    assert statement["Resource"] == [{"Ref": "DatabaseSecret"}, {"Ref": "AppDatabaseSecret"}]
 
 
 def test_network_exports_what_the_app_imports(network):
@@ -284,7 +290,8 @@ def test_gateway_responses_have_the_contract_shape(merge):
 
 
 def test_stage_throttling_and_outputs(merge):
-    (settings,) = merge["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    settings = merge["Resources"]["RestAPI"]["Properties"]["MethodSettings"][0]
+    assert settings["ResourcePath"] == "/*" and settings["HttpMethod"] == "*"
     assert settings["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
     assert settings["ThrottlingBurstLimit"] == {"Ref": "ThrottlingBurstLimit"}
     outputs = merge["Outputs"]
@@ -319,10 +326,12 @@ def test_chalice_stage_is_coherent_with_the_infrastructure(stage, merge):
 
     policy = json.loads((ROOT / ".chalice" / settings["iam_policy_file"]).read_text())
     statements = {s["Sid"]: s for s in policy["Statement"]}
-    secret = statements["DatabaseSecret"]
+    # Every function but migrate: the application's secret only (DML), never the master's.
+    assert "DatabaseSecret" not in statements and "MasterDatabaseSecret" not in statements
+    secret = statements["AppDatabaseSecret"]
     assert secret["Action"] == "secretsmanager:GetSecretValue"
     # Secrets Manager appends "-" and six random characters to the name the network stack sets.
-    assert secret["Resource"].endswith(f":secret:modex/{stage}/database-??????")
+    assert secret["Resource"].endswith(f":secret:modex/{stage}/app-database-??????")
     assert "*" not in secret["Resource"].split(":secret:")[1]
     assert "ec2:CreateNetworkInterface" in statements["VpcNetworkInterfaces"]["Action"]
     assert all(":log-group:/aws/lambda/modex-" in r for r in statements["Logs"]["Resource"])

@@ -1,47 +1,19 @@
 """`chalice package` with infra/chalice-merge.yaml yields a SAM template that cfn-lint passes
 and that wires every function into the VPC and to the database.
 
-The first test packages a stand-in app with the real app's function names and no runtime
-requirements, so it needs no wheels and always runs. The second packages the real app, which
+The first test packages conftest.py's stand-in app (the real app's function names, no runtime
+requirements), so it needs no wheels and always runs. The second packages the real app, which
 needs the Linux wheels of requirements.txt in build/wheelhouse (`make wheelhouse`, once, with
 PyPI at hand); without them it is skipped and says so.
 """
 import os
 import json
-import shutil
 import zipfile
 
 import pytest
 
 from tests.support.cfn import ROOT, cfn_lint, load_template
 from tools.admin.deploy import packaging, settings
-
-STAND_IN_APP = '''
-from chalice import Chalice
-app = Chalice(app_name="modex")
-
-@app.route("/shows")
-def list_shows():
-    return {"shows": []}
-
-@app.lambda_function(name="create_show")
-def create_show(event, context):
-    return {}
-
-@app.lambda_function(name="migrate")
-def migrate(event, context):
-    return {}
-'''
-
-
-@pytest.fixture(scope="module")
-def stand_in_project(tmp_path_factory):
-    project = tmp_path_factory.mktemp("stand-in")
-    (project / "app.py").write_text(STAND_IN_APP)
-    (project / "requirements.txt").write_text("")
-    shutil.copytree(ROOT / ".chalice", project / ".chalice",
-                    ignore=shutil.ignore_patterns("deployments", "venv"))
-    return project
 
 
 def check_sam(sam_path, stage):
@@ -84,7 +56,10 @@ def test_merge_template_lints_against_chalice_output(stand_in_project, tmp_path,
                     reason="no Linux wheels in build/wheelhouse: run `make wheelhouse` (needs PyPI once)")
 def test_real_app_packages_offline(tmp_path):
     sam = packaging.package("dev", tmp_path / "out")
-    check_sam(sam, "dev")
+    template = check_sam(sam, "dev")
+    # The clean-up (chalicelib/cleanup.py) is its own function, run every 5 minutes.
+    events = template["Resources"]["CleanUp"]["Properties"]["Events"].values()
+    assert [event["Properties"]["Schedule"] for event in events if event["Type"] == "Schedule"] == ["rate(5 minutes)"]
     bundle = sam.parent / "deployment.zip"
     size = bundle.stat().st_size
     assert size < 5 * 1024 * 1024, f"deployment.zip is {size} bytes"

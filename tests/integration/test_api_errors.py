@@ -162,7 +162,7 @@ def test_database_unavailable_is_503_with_retry_after(client, monkeypatch):
     from chalicelib import services
     from chalicelib.errors import Unavailable
 
-    def down():
+    def down(*args, **kwargs):
         raise Unavailable()
 
     monkeypatch.setattr(services, "list_shows", down)

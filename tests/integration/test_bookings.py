@@ -1,12 +1,14 @@
 """Booking lifecycle, idempotency, and what failures leave behind, on real PostgreSQL."""
 import functools
+import hashlib
+import hmac
 import threading
 import uuid
 from dataclasses import replace
 
 import pytest
 
-from chalicelib import db, repository, services
+from chalicelib import config, db, repository, services, tokens
 from chalicelib.errors import (Forbidden, IdempotencyKeyReused, NotFound, SeatUnavailable, ShowStarted,
                                Unavailable, ValidationError)
 from chalicelib.validation import BookingRequest
@@ -147,9 +149,30 @@ def test_keys_are_scoped_to_the_show_and_expire_after_a_day(make_show, show, sea
     first = book(show.id, request("ann", seat_ids[0]), "key-4")
     elsewhere = book(other.id, request("ann", other_seat), "key-4")
     assert elsewhere["id"] != first["id"]
-    sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'key-4'")
+    sql("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = :key",
+        key=tokens.key_digest("key-4"))
     fresh = book(show.id, request("ann", seat_ids[1]), "key-4")  # another body is fine now
     assert fresh["id"] != first["id"]
+
+
+def test_keys_are_stored_only_as_an_hmac_under_the_deployment_secret(show, seat_ids, sql, monkeypatch):
+    key = "a-key-that-works-as-a-credential"
+    first = book(show.id, request("ann", seat_ids[0]), key)
+    stored = [row[0] for row in sql("SELECT key FROM idempotency_keys WHERE show_id = :show", show=show.id)]
+    expected = hmac.new(config.LOCAL_IDEMPOTENCY_KEY_SECRET.encode(), key.encode(), hashlib.sha256).hexdigest()
+    assert stored == [expected]
+    # The stored HMAC still replays the booking and still tells another body apart.
+    assert book(show.id, request("ann", seat_ids[0]), key)["id"] == first["id"]
+    with pytest.raises(IdempotencyKeyReused):
+        book(show.id, request("ann", seat_ids[1]), key)
+    # Under another deployment's secret the same key is another key: nothing to replay.
+    monkeypatch.setenv("IDEMPOTENCY_KEY_SECRET", "another deployment")
+    tokens._key_secret.cache_clear()
+    try:
+        assert book(show.id, request("ann", seat_ids[1]), key)["id"] != first["id"]
+    finally:
+        monkeypatch.undo()
+        tokens._key_secret.cache_clear()
 
 
 @pytest.mark.parametrize("round_number", range(5))
@@ -175,15 +198,16 @@ def assert_nothing_left(sql, show_id, seat_id):
 
 
 def test_connection_killed_after_the_claims_leaves_nothing_behind(show, seat_ids, sql, monkeypatch):
-    real_insert_token = repository.Repository.insert_booking_token
+    real_claim = repository.Repository.claim
 
-    def kill_own_connection_then_continue(self, booking_id, token_hash):
+    def claim_then_kill_own_connection(self, show_id, user_id, seat_ids, owner_id, *args, **kwargs):
+        made = real_claim(self, show_id, user_id, seat_ids, owner_id, *args, **kwargs)
         con = self._con
-        assert con.run("SELECT count(*) FROM seat_bookings WHERE booking_id = :id", id=booking_id)[0][0] == 1
+        assert con.run("SELECT count(*) FROM seat_bookings WHERE booking_id = :id", id=owner_id)[0][0] == 1
         sql("SELECT pg_terminate_backend(:pid)", pid=con.run("SELECT pg_backend_pid()")[0][0])
-        real_insert_token(self, booking_id, token_hash)
+        return made  # the COMMIT finds the connection gone
 
-    monkeypatch.setattr(repository.Repository, "insert_booking_token", kill_own_connection_then_continue)
+    monkeypatch.setattr(repository.Repository, "claim", claim_then_kill_own_connection)
     with pytest.raises(Unavailable):
         book(show.id, request("ann", seat_ids[0]))
     monkeypatch.undo()
@@ -193,10 +217,14 @@ def test_connection_killed_after_the_claims_leaves_nothing_behind(show, seat_ids
 
 
 def test_an_error_after_the_claims_rolls_everything_back(show, seat_ids, sql, monkeypatch):
-    def explode(*args):
+    real_claim = repository.Repository.claim
+
+    def claim_then_explode(self, *args, **kwargs):
+        made = real_claim(self, *args, **kwargs)
+        assert made.outcome is repository.ClaimOutcome.CLAIMED
         raise RuntimeError("injected")
 
-    monkeypatch.setattr(repository.Repository, "insert_booking_token", explode)
+    monkeypatch.setattr(repository.Repository, "claim", claim_then_explode)
     with pytest.raises(RuntimeError):
         book(show.id, request("ann", seat_ids[0]), "key-5")
     assert_nothing_left(sql, show.id, seat_ids[0])

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from chalicelib.layout import Layout
 from chalicelib.model import Booking, BookingStatus, Seat, SeatStatus, SectionSummary, Show
-from chalicelib.repository import IdempotencyRecord, ShowTerms
+from chalicelib.repository import Claim, ClaimOutcome, IdempotencyRecord, Outcome
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
@@ -48,8 +48,14 @@ class FakeRepository:
         return Show(show_id, row["name"], row["start_time"], row["total_seats"], row["total_seats"] - taken,
                     layout.currency, row["hold_minutes"], row["max_seats_per_user"], layout.categories, sections)
 
-    def list_shows(self) -> List[Show]:
-        return sorted((self._show(show_id) for show_id in self.tables.shows), key=lambda show: show.start_time)
+    def list_shows(self, past: bool, after_time: Optional[datetime], after_id: Optional[uuid.UUID],
+                   count: int) -> List[Show]:
+        """As list_shows.sql: upcoming soonest first, or started latest first, after the cursor."""
+        keys = sorted(((row["start_time"], show_id) for show_id, row in self.tables.shows.items()
+                       if (row["start_time"] <= self.now) == past), reverse=past)
+        if after_time is not None:
+            keys = [key for key in keys if (key < (after_time, after_id) if past else key > (after_time, after_id))]
+        return [self._show(show_id) for _, show_id in keys[:count]]
 
     def find_show(self, show_id: uuid.UUID) -> Optional[Show]:
         return self._show(show_id) if show_id in self.tables.shows else None
@@ -79,36 +85,46 @@ class FakeRepository:
     def availability(self, show_id: uuid.UUID) -> Optional[str]:
         return "".join(status.letter for _, status in self.seat_map(show_id)) or None
 
-    def insert_booking(self, booking_id: uuid.UUID, show_id: uuid.UUID, user_id: str,
-                       status: BookingStatus) -> Optional[ShowTerms]:
-        if self.show_has_started(show_id) is not False:  # unknown (None) or started (True)
-            return None
-        self.tables.bookings[booking_id] = dict(show_id=show_id, user_id=user_id, status=status, created_at=self.now)
-        show = self.tables.shows[show_id]
-        return ShowTerms(self.now, show["layout"].currency, show["max_seats_per_user"])
-
     def _seats_of_show(self, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
         return [seat for seat in self.tables.seats.get(show_id, []) if seat.id in seat_ids]
 
-    def insert_booking_seats(self, booking_id: uuid.UUID, show_id: uuid.UUID, seat_ids: Sequence[int]) -> List[Seat]:
-        seats = self._seats_of_show(show_id, seat_ids)
-        self.tables.booking_seats[booking_id] = [seat.id for seat in seats]
-        return seats
-
-    def lock_user(self, show_id: uuid.UUID, user_id: str) -> None:
-        """Nothing to wait for: the fake runs one request at a time."""
-
-    def count_user_seats(self, show_id: uuid.UUID, user_id: str) -> int:
+    def _user_seats(self, show_id: uuid.UUID, user_id: str) -> int:
         return sum(1 for (claimed_show, _), owner in self.tables.claims.items()
                    if claimed_show == show_id and self.tables.bookings[owner]["user_id"] == user_id)
 
-    def claim_seats(self, show_id: uuid.UUID, seat_ids: Sequence[int], booking_id: uuid.UUID) -> List[int]:
-        claimed = []
-        for seat_id in sorted(seat_ids):
-            if (show_id, seat_id) not in self.tables.claims:
-                self.tables.claims[(show_id, seat_id)] = booking_id
-                claimed.append(seat_id)
-        return claimed
+    def claim(self, show_id: uuid.UUID, user_id: str, seat_ids: Sequence[int], owner_id: uuid.UUID, hold: bool,
+              token_hash: bytes, key: Optional[str], fingerprint: bytes, record_failure: bool = True) -> Claim:
+        """modex_claim's decisions for bookings (holds are tested on PostgreSQL only)."""
+        assert not hold, "the fake books; holds are tested against PostgreSQL"
+        if key is not None and self.find_idempotency_record(show_id, key) is not None:
+            return Claim(ClaimOutcome.KNOWN)
+        show = self.tables.shows.get(show_id)
+        if show is None:
+            return Claim(ClaimOutcome.NO_SHOW)
+        if show["start_time"] <= self.now:
+            return Claim(ClaimOutcome.STARTED)
+        seats = self._seats_of_show(show_id, seat_ids)
+        limit = show["max_seats_per_user"]
+        if len(seats) != len(seat_ids):
+            return Claim(ClaimOutcome.BAD_SEATS)
+        if self._user_seats(show_id, user_id) + len(seat_ids) > limit:
+            return Claim(ClaimOutcome.LIMIT, seat_limit=limit)
+        taken = tuple(sorted(seat_id for seat_id in seat_ids if (show_id, seat_id) in self.tables.claims))
+        status = BookingStatus.FAILED if taken else BookingStatus.CONFIRMED
+        if taken and not record_failure:
+            return Claim(ClaimOutcome.TAKEN, taken_seat_ids=taken)
+        self.tables.bookings[owner_id] = dict(show_id=show_id, user_id=user_id, status=status, created_at=self.now)
+        self.tables.booking_seats[owner_id] = [seat.id for seat in seats]
+        if key is not None:
+            outcome = Outcome.FAILED if taken else Outcome.CONFIRMED
+            self.tables.idempotency[(show_id, key)] = (IdempotencyRecord(fingerprint, outcome, owner_id, taken),
+                                                       self.now)
+        if taken:
+            return Claim(ClaimOutcome.TAKEN, taken_seat_ids=taken)
+        for seat_id in seat_ids:
+            self.tables.claims[(show_id, seat_id)] = owner_id
+        self.insert_booking_token(owner_id, token_hash)
+        return Claim(ClaimOutcome.CLAIMED, self.now, None, show["layout"].currency, limit, (), tuple(seats))
 
     def insert_booking_token(self, booking_id: uuid.UUID, token_hash: bytes) -> None:
         self.tables.token_hashes[token_hash] = booking_id
@@ -135,12 +151,6 @@ class FakeRepository:
         if stored is None or stored[1] <= self.now - IDEMPOTENCY_WINDOW:
             return None
         return stored[0]
-
-    def insert_idempotency_record(self, show_id: uuid.UUID, key: str, record: IdempotencyRecord) -> bool:
-        if self.find_idempotency_record(show_id, key) is not None:
-            return False
-        self.tables.idempotency[(show_id, key)] = (record, self.now)
-        return True
 
 
 class FakeDatabase:

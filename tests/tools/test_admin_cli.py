@@ -1,4 +1,5 @@
-"""The admin CLI's argument handling and its remote path (botocore Stubber: no AWS)."""
+"""The admin CLI's argument handling and its remote path (botocore Stubber and moto: no AWS),
+in the deploy tool's region."""
 import io
 import json
 
@@ -6,6 +7,7 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
+from moto import mock_aws
 
 from tools.admin import cli as admin
 
@@ -55,6 +57,40 @@ def test_remote_errors_are_one_line(lambda_client, capsys, error_type, message, 
                          expected_invoke())
     assert admin.main(ARGS, lambda_client=client) == exit_code
     assert capsys.readouterr().err == f"error: {message}\n"
+
+
+@pytest.fixture
+def aws_without_the_function(monkeypatch, tmp_path):
+    """moto, with the region left to each test and no AWS config of the developer's."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        yield
+
+
+@pytest.mark.parametrize("arguments, region", [
+    ([], "eu-west-1"),  # AWS_REGION, which boto3 alone ignores, over AWS_DEFAULT_REGION
+    (["--region", "ap-south-1"], "ap-south-1"),
+])
+def test_remote_create_show_invokes_in_the_deploy_tools_region(aws_without_the_function, monkeypatch, capsys,
+                                                                arguments, region):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert admin.main(ARGS + arguments) == 1  # moto has no such function: its ARN names the region asked
+    assert capsys.readouterr().err == (
+        "error: cannot invoke modex-prod-create_show: ResourceNotFoundException: Function not found: "
+        f"arn:aws:lambda:{region}:123456789012:function:modex-prod-create_show\n")
+
+
+def test_remote_create_show_without_a_region_is_one_line(aws_without_the_function, monkeypatch, capsys):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    assert admin.main(ARGS) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: no AWS region: set AWS_REGION") and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("argv", [["create-show"], ARGS[:-2] + ["--rows", "many"], ["nope"]])

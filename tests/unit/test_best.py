@@ -1,6 +1,7 @@
 """Best available on crafted rows: ranking, aisles, row ends, taken seats, filters, and the
 stranded-single rule, including where a single cannot be avoided."""
-from chalicelib.best import RowSeat, candidates, row_groups, stranded_singles
+from chalicelib.best import RowSeat, candidates, largest_group, row_groups, stranded_singles
+from chalicelib.holds import SectionMemo
 
 
 def row(pattern: str, label: str = "A", category: str = "STD", accessible=(), categories=None):
@@ -74,3 +75,31 @@ def test_no_group_when_the_row_is_too_full():
 
 def test_stranded_singles_are_counted_per_row():
     assert stranded_singles(row("x.x..x.", "A") + row(".", "B") + row("..", "C")) == 3
+
+
+def test_the_largest_group_counts_adjacent_free_seats_that_pass_the_filters():
+    seats = row("...x.... ..", "A") + row("..x", "B")
+    assert largest_group(seats) == 4
+    assert largest_group(row("xxxx")) == 0
+    assert largest_group(row("......", categories={3: "VIP"}), category="STD") == 3  # 4-6
+    assert largest_group(row("......", accessible=(1, 2, 5)), accessible=True) == 2
+
+
+def test_free_seats_and_row_ends_give_the_groups_the_whole_row_gives():
+    """section_seats.sql sends only free seats and each row's ends: the same groups, best first."""
+    whole = row("x..x....x.xx...x")
+    trimmed = [seat for index, seat in enumerate(whole) if seat.free or index in (0, len(whole) - 1)]
+    assert [numbers(group) for group in row_groups(trimmed, 2)] == [numbers(group) for group in row_groups(whole, 2)]
+
+
+def test_the_section_memo_skips_a_section_too_small_until_its_entry_is_old():
+    now = [100.0]
+    memo = SectionMemo(seconds=5, clock=lambda: now[0])
+    key = ("show", 3, None, False)
+    assert not memo.too_small(key, 2)  # never seen: read it
+    memo.saw(key, 1)
+    assert memo.too_small(key, 2) and not memo.too_small(key, 1)
+    now[0] += 4.9
+    assert memo.too_small(key, 2)
+    now[0] += 0.2
+    assert not memo.too_small(key, 2)  # stale: read it again

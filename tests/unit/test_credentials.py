@@ -97,7 +97,14 @@ class FakeDatabase:
         return FakeConnection()
 
 
+class FakeSocket:
+    def settimeout(self, seconds):
+        pass
+
+
 class FakeConnection:
+    _usock = FakeSocket()  # db.connect sets the read timeout on pg8000's socket
+
     def close(self):
         pass
 

@@ -3,7 +3,9 @@
 
 Locally it calls the same service code as the `create_show` Lambda function, against
 DATABASE_URL or the embedded PostgreSQL; with `--function-name F` it invokes the deployed
-function through boto3. Prints the show as JSON; bad input: one line on stderr, exit 2.
+function through boto3, in the region the deploy tool would use (`--region`, else AWS_REGION,
+else AWS_DEFAULT_REGION, else the AWS profile's). Prints the show as JSON; bad input: one line
+on stderr, exit 2.
 """
 import argparse
 import json
@@ -36,6 +38,8 @@ def parse_args(argv):
     create.add_argument("--hold-minutes", type=int, help="how long a hold lasts, 1-60 (default 10)")
     create.add_argument("--max-seats-per-user", type=int, help="held plus booked seats per user id, 1-100 (default 10)")
     create.add_argument("--function-name", help="invoke this deployed create_show Lambda instead")
+    create.add_argument("--region", help="with --function-name: the function's region (default AWS_REGION, "
+                                         "else AWS_DEFAULT_REGION, else the AWS profile's), as for the deploy tool")
     args = parser.parse_args(argv)
     if (args.rows is None) != (args.seats_per_row is None):
         parser.error("--rows and --seats-per-row go together")
@@ -90,13 +94,21 @@ def create_show_locally(event: dict) -> dict:
             db.close()
 
 
-def create_show_remotely(function_name: str, event: dict, lambda_client=None) -> dict:
-    if lambda_client is None:
-        import boto3
+def create_show_remotely(function_name: str, event: dict, lambda_client=None, region: str = None) -> dict:
+    # The deploy tool's region resolution, so that the show goes to the stage `make deploy`
+    # made: boto3 alone would ignore AWS_REGION, which docs/deploy.md tells users to set.
+    from tools.admin.deploy.cli import session
+    from tools.admin.deploy.settings import AWS_ERRORS, DeployError, aws_error
 
-        lambda_client = boto3.client("lambda")
-    response = lambda_client.invoke(FunctionName=function_name, InvocationType="RequestResponse",
-                                    Payload=json.dumps(event).encode())
+    try:
+        if lambda_client is None:
+            lambda_client = session(region).client("lambda")
+        response = lambda_client.invoke(FunctionName=function_name, InvocationType="RequestResponse",
+                                        Payload=json.dumps(event).encode())
+    except DeployError as error:
+        raise AdminError(str(error), EXIT_FAILED) from None
+    except AWS_ERRORS as error:
+        raise AdminError(f"cannot invoke {function_name}: {aws_error(error)}", EXIT_FAILED) from None
     payload = json.loads(response["Payload"].read() or b"null")
     if response.get("FunctionError"):
         error_type = (payload or {}).get("errorType", "")
@@ -111,7 +123,7 @@ def main(argv=None, lambda_client=None) -> int:
     try:
         event = create_show_event(args)
         if args.function_name:
-            show = create_show_remotely(args.function_name, event, lambda_client)
+            show = create_show_remotely(args.function_name, event, lambda_client, args.region)
         else:
             show = create_show_locally(event)
     except AdminError as error:

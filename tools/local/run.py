@@ -17,9 +17,9 @@ DEMO_LAYOUT = localdb.ROOT / "layouts" / "theatre.json"
 
 
 def ensure_demo_show() -> None:
-    now = datetime.now(timezone.utc)
-    if any(show.start_time > now for show in services.list_shows()):
+    if services.list_shows().shows:  # upcoming shows only
         return
+    now = datetime.now(timezone.utc)
     start = (now + timedelta(days=7)).replace(hour=19, minute=30, second=0, microsecond=0)
     layout = parse_layout(json.loads(DEMO_LAYOUT.read_text()))
     show = services.create_show(ShowRequest(DEMO_NAME, start, layout))

@@ -6,20 +6,30 @@ owning one database connection that it reuses (a thread per HTTP connection woul
 database connection per request and exhaust `max_connections` under a burst). Chalice keeps
 the in-flight request on the app object (aws/chalice#759), which threads would overwrite;
 `thread_local_requests` gives each thread its own. Requests are never serialised.
+
+Every answer is the contract's: JSON errors `{"error", "message"}` with `Content-Type:
+application/json` (the standard library's own HTML error pages included), 405 with an `Allow`
+header for any method a path does not serve (TRACE, CONNECT and made-up ones too, which Chalice
+cannot route), and the security headers of `chalicelib/security_headers.py` on pages and API
+answers alike.
 """
 import json
 import mimetypes
 import os
+import socket
 import sys
 import threading
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 from chalice.config import Config
-from chalice.local import LocalGateway, LocalGatewayException
+from chalice.local import LocalGateway, LocalGatewayException, RouteMatcher
 
+from chalicelib.security_headers import SECURITY_HEADERS
 from chalicelib.validation import MAX_BODY_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +39,11 @@ API_PREFIX = "/api"
 # connections) at once; more wait in the listen backlog.
 DEFAULT_WORKERS = int(os.environ.get("MODEX_LOCAL_WORKERS", 32))
 mimetypes.add_type("text/javascript", ".js")
+# The methods API Gateway (and so Chalice) can route; any other never reaches the app.
+GATEWAY_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+STATIC_METHODS = ("GET", "HEAD")
+# How long a body the server refused without reading is drained before the connection closes.
+LINGER_SECONDS = 2
 
 
 def thread_local_requests(app) -> None:
@@ -48,8 +63,20 @@ def thread_local_requests(app) -> None:
     })
 
 
-def _json_error(status: int, code: str, message: str) -> tuple:
-    return status, {"Content-Type": "application/json"}, json.dumps({"error": code, "message": message}).encode()
+def _json_error(status: int, code: str, message: str, headers: dict = None) -> tuple:
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return status, headers, json.dumps({"error": code, "message": message}).encode()
+
+
+def _method_not_allowed(allowed: str) -> tuple:
+    return _json_error(405, "METHOD_NOT_ALLOWED", "This method is not allowed here.", {"Allow": allowed})
+
+
+def _standard_refusal_code(status: int) -> str:
+    """The contract's code for a refusal of the standard library's own (a malformed request
+    line, an over-long URL or header line, an unknown HTTP version)."""
+    named = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+    return named.get(status, "INTERNAL_ERROR" if status == 500 else "VALIDATION_ERROR")
 
 
 class ModexHandler(BaseHTTPRequestHandler):
@@ -60,21 +87,37 @@ class ModexHandler(BaseHTTPRequestHandler):
     # held every response back ~40 ms (bench: 21 bookings/s over HTTP; 0.7 ms/request without).
     disable_nagle_algorithm = True
     server: "ModexServer"
+    body_unread = False  # set when a request is refused before its body was read
 
     def log_message(self, format, *args):
         if self.server.verbose:
             super().log_message(format, *args)
 
+    def __getattr__(self, name):
+        # The standard library looks up do_<METHOD> and answers an HTML 501 when there is none;
+        # every method, TRACE and made-up ones included, is answered here instead.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
     def _handle(self):
         path = self.path.split("?", 1)[0]
-        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-            status, headers, body = self._api(path[len(API_PREFIX):] or "/")
-        elif self.command in ("GET", "HEAD"):
-            status, headers, body = self._static(path)
+        body = self._read_body()
+        if isinstance(body, tuple):
+            answer = body  # refused before its body was read
+        elif path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            answer = self._api(path[len(API_PREFIX):] or "/", body)
+        elif self.command in STATIC_METHODS:
+            answer = self._static(path)
         else:
-            status, headers, body = _json_error(405, "METHOD_NOT_ALLOWED", "This method is not allowed here.")
+            answer = _method_not_allowed(", ".join(STATIC_METHODS))
+        self._answer(*answer)
+        if self.body_unread:
+            self._linger()
+
+    def _answer(self, status: int, headers: dict, body: bytes) -> None:
         self.send_response(status)
-        for name, value in headers.items():
+        for name, value in {**SECURITY_HEADERS, **headers}.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         if self.close_connection:
@@ -83,22 +126,53 @@ class ModexHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+    def send_error(self, code, message=None, explain=None):
+        """The standard library's own refusals, in the contract's shape instead of its HTML page."""
+        self.close_connection = True
+        status = HTTPStatus(code)
+        self._answer(*_json_error(status, _standard_refusal_code(status), explain or message or status.description))
 
-    def _api(self, path: str) -> tuple:
+    def _refuse_unread_body(self, answer: tuple) -> tuple:
+        """A refusal sent without reading the request's body: the body must not be taken for the
+        next request, so the connection closes, after `_linger`."""
+        self.close_connection = True
+        self.body_unread = True
+        return answer
+
+    def _linger(self) -> None:
+        """Closing a socket with unread data makes the kernel send a reset, which can destroy the
+        answer before the client reads it (a client still sending a big body sees ECONNRESET,
+        not the 413). So: send the answer, half-close, and drain what still comes for a while."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(LINGER_SECONDS)
+            deadline = time.monotonic() + LINGER_SECONDS
+            while time.monotonic() < deadline and self.connection.recv(65536):
+                pass
+        except OSError:
+            pass  # the client is gone: nothing left to protect
+
+    def _read_body(self):
+        """The request's body (bytes, on every path, so that a keep-alive connection never takes
+        a body for the next request), or the refusal (a tuple) of one it will not read."""
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
         if self.headers.get("Transfer-Encoding"):
-            self.close_connection = True  # the chunked body is not read: don't parse it as a request
-            return _json_error(400, "VALIDATION_ERROR", "Send the body with a Content-Length, not chunked.")
-        if not 0 <= length <= MAX_BODY_BYTES:
-            self.close_connection = True  # an unread body must not be taken for the next request
-            if length < 0:
-                return _json_error(400, "VALIDATION_ERROR", "Content-Length must be a whole number.")
-            return _json_error(413, "PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB.")
-        body = self.rfile.read(length) if length else b""
+            return self._refuse_unread_body(
+                _json_error(400, "VALIDATION_ERROR", "Send the body with a Content-Length, not chunked."))
+        if length < 0:
+            return self._refuse_unread_body(_json_error(400, "VALIDATION_ERROR", "Content-Length must be a whole number."))
+        if length > MAX_BODY_BYTES:
+            return self._refuse_unread_body(
+                _json_error(413, "PAYLOAD_TOO_LARGE", "The request body is larger than 64 KiB."))
+        return self.rfile.read(length) if length else b""
+
+    def _api(self, path: str, body: bytes) -> tuple:
+        if self.command not in GATEWAY_METHODS:
+            return self._beyond_gateway(path)
         query = self.path.partition("?")[2]
         if query:
             path += "?" + query
@@ -114,6 +188,15 @@ class ModexHandler(BaseHTTPRequestHandler):
             headers[name] = ", ".join(values)
         payload = response.get("body") or b""
         return response["statusCode"], headers, payload.encode() if isinstance(payload, str) else payload
+
+    def _beyond_gateway(self, path: str) -> tuple:
+        """A method no route can declare (TRACE, CONNECT, …): 404 for an unknown path, as for
+        any method, else 405 naming the methods the path does serve."""
+        try:
+            route = self.server.route_matcher.match_route(path).route
+        except ValueError:
+            return _json_error(404, "NOT_FOUND", "No such API path.")
+        return _method_not_allowed(self.server.served_methods[route])
 
     def _static(self, path: str) -> tuple:
         relative = path.lstrip("/") or "index.html"
@@ -133,10 +216,12 @@ class ModexServer(HTTPServer):
     # A sale is a burst: the default backlog of 5 resets connections of a 50-way race.
     request_queue_size = 512
 
-    def __init__(self, address, app, frontend_dir: Path = FRONTEND_DIR, verbose: bool = False,
-                 workers: int = DEFAULT_WORKERS):
+    def __init__(self, address, app, served_methods: dict, frontend_dir: Path = FRONTEND_DIR,
+                 verbose: bool = False, workers: int = DEFAULT_WORKERS):
         thread_local_requests(app)
         self.gateway = LocalGateway(app, Config())
+        self.route_matcher = RouteMatcher(list(app.routes))
+        self.served_methods = served_methods  # route -> its Allow header
         self.frontend_dir = frontend_dir
         self.verbose = verbose
         self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modex-worker")
@@ -159,9 +244,9 @@ class ModexServer(HTTPServer):
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8000, verbose: bool = False, **options) -> ModexServer:
-    from app import app
+    from app import SERVED_METHODS, app
 
-    return ModexServer((host, port), app, verbose=verbose, **options)
+    return ModexServer((host, port), app, SERVED_METHODS, verbose=verbose, **options)
 
 
 if __name__ == "__main__":

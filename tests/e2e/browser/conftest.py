@@ -202,3 +202,20 @@ def tab_into_seat_map(page, most_presses: int = 15) -> str:
         if focused:
             return focused
     return ""
+
+
+def show_link(page, name, most_pages: int = 50):
+    """The link to a show on the shows list (`name`: text or pattern), pressing More shows until
+    it is listed: the list comes a page (50 shows) at a time, and a test run makes many shows."""
+    from playwright.sync_api import expect
+
+    link = page.get_by_role("link", name=name)
+    more = page.get_by_role("button", name="More shows")
+    expect(page.locator("[data-role=loading]")).to_be_hidden()
+    for _ in range(most_pages):
+        if link.count() or not more.is_visible():
+            break
+        listed = page.locator("a.show-card").count()
+        more.click()
+        expect(page.locator("a.show-card")).not_to_have_count(listed)
+    return link

@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DESKTOP, PHONE
+from .conftest import DESKTOP, PHONE, show_link
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +20,11 @@ def test_shows_seat_map_and_bookings_pass_axe(open_page, admin_show, api, axe, v
     assert api("POST", f"/shows/{show['id']}/bookings", {"userId": "someone", "seatIds": [seats[3]["id"]]})[0] == 201
 
     page = open_page("/", viewport=viewport, bypass_csp=True)
-    expect(page.get_by_role("link", name=re.compile(f"^{re.escape(name)}"))).to_be_visible()
+    link = show_link(page, re.compile(f"^{re.escape(name)}"))
+    expect(link).to_be_visible()
     axe(page, f"shows list, {size}")
 
-    page.get_by_role("link", name=re.compile(f"^{re.escape(name)}")).click()
+    link.click()
     expect(page.locator("button[data-seat-id]")).to_have_count(len(seats))
     page.locator(f"button[data-seat-id='{seats[5]['id']}']").click()
     page.locator(f"button[data-seat-id='{seats[5]['id']}']").focus()  # the focus ring is audited too

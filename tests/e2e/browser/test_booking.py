@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import http_status_logged, tab_into_seat_map
+from .conftest import http_status_logged, show_link, tab_into_seat_map
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +31,7 @@ def test_full_booking(open_page, show, api):
     seats = seats_of(api, show.id)
     first, second = seats[2], seats[3]
     page = open_page("/")
-    page.get_by_role("link", name=show.name).click()
+    show_link(page, show.name).click()
 
     book = page.get_by_role("button", name=re.compile("^Book"))
     expect(book).to_be_disabled()

@@ -13,7 +13,7 @@ from chalicelib import services
 from chalicelib.layout import grid
 from chalicelib.validation import ShowRequest
 
-from .conftest import http_status_logged
+from .conftest import http_status_logged, show_link
 
 pytestmark = pytest.mark.browser
 
@@ -308,7 +308,7 @@ def test_leaving_the_show_releases_the_hold(open_page, checkout_show, api):
     show = checkout_show()
     seats = seats_of(api, show.id)
     page = visitor(open_page, show.id, "leaver@example.com", path="/")
-    page.get_by_role("link", name=re.compile(f"^{re.escape(show.name)}")).click()
+    show_link(page, re.compile(f"^{re.escape(show.name)}")).click()
     seat_button(page, seats[0]).click()
     first = book(page)
     page.go_back()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DESKTOP, PHONE, RESULTS_DIR, http_status_logged
+from .conftest import DESKTOP, PHONE, RESULTS_DIR, http_status_logged, show_link
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def test_booked_seats_are_disabled_and_named_booked(open_page, show, api):
 def test_shows_list_links_to_the_seat_map(open_page, admin_show):
     show = admin_show(name="Listed <b>Show</b> & Co", rows=2, seats_per_row=5)
     page = open_page("/")
-    link = page.get_by_role("link", name="Listed <b>Show</b> & Co")
+    link = show_link(page, "Listed <b>Show</b> & Co")
     expect(link).to_be_visible()  # a name with markup is shown as text, never parsed
     expect(link).to_contain_text("10 seats left of 10")
     link.click()

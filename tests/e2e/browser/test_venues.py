@@ -6,7 +6,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import PHONE, tab_into_seat_map
+from .conftest import PHONE, show_link, tab_into_seat_map
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,7 @@ def test_theatre_by_mouse(open_page, admin_show, api):
     circle, circle_index = seat_in(layout, "Circle", "B", 3)
 
     page = open_page("/")
-    page.get_by_role("link", name=re.compile("^Theatre Matinee")).click()
+    show_link(page, re.compile("^Theatre Matinee")).click()
     # A small room: every section at once, nearest the stage first, each under its name.
     expect(page.locator("button[data-seat-id]")).to_have_count(300)
     expect(page.locator("button[data-section]")).to_have_count(0)

@@ -8,8 +8,8 @@ from pathlib import Path
 from . import __doc__ as PACKAGE_DOC
 from .frontend import delete_keys, empty_bucket, invalidate, list_keys, upload_frontend
 from .packaging import artifacts_bucket_name, build_wheelhouse, ensure_bucket, package, upload_app_artifacts
-from .settings import (BUILD, INFRA, DeployError, chalice_stage_config, check_concurrency_quota,
-                       load_stage_params, reserved_concurrency, stack_names)
+from .settings import (AWS_ERRORS, BUILD, EDGE_REGION, INFRA, DeployError, aws_error, chalice_stage_config,
+                       check_concurrency_quota, load_stage_params, reserved_concurrency, stack_names)
 from .stacks import CAPABILITIES, delete_stack, deploy_stack, describe_stack, stack_outputs
 
 
@@ -34,17 +34,47 @@ def invoke_function(lambda_client, function_name: str, payload: dict = None):
 
 
 def session(region: str = None):
+    """A boto3 session in the region the user asked for: --region, else AWS_REGION, else
+    AWS_DEFAULT_REGION, else the AWS profile's (boto3 itself reads only the last two)."""
     import boto3
 
-    return boto3.session.Session(region_name=region)
+    aws = boto3.session.Session(region_name=region or os.environ.get("AWS_REGION") or None)
+    if not aws.region_name:
+        raise DeployError("no AWS region: set AWS_REGION (e.g. AWS_REGION=eu-west-1) or the region "
+                          "of your AWS profile, or pass --region")
+    return aws
 
 
-def deploy(stage: str, region: str = None, skip_frontend: bool = False, delay: float = 10) -> dict:
+def cloudformation_clients(aws, names: dict) -> dict:
+    """{part: the CloudFormation client of the region its stack lives in}: the stage's region,
+    but EDGE_REGION for the edge stack."""
+    regional, edge = aws.client("cloudformation"), session(EDGE_REGION).client("cloudformation")
+    return {part: edge if part == "edge" else regional for part in names}
+
+
+def deploy_edge_and_frontend(aws, stage: str, params: dict, api_domain_name: str, tags: dict = None,
+                             delay: float = 10, infra: Path = INFRA) -> dict:
+    """Deploys the edge web ACL (in EDGE_REGION, whatever the stage's region), then the frontend
+    stack in the stage's region with that ACL on its distribution; returns the frontend
+    stack's outputs."""
+    names = stack_names(stage)
+    cfn = cloudformation_clients(aws, names)
+    status = deploy_stack(cfn["edge"], names["edge"], dict(params["edge"], Stage=stage),
+                          template_body=(infra / "edge-waf.yaml").read_text(), tags=tags, delay=delay)
+    print(f"deploy: {names['edge']} ({EDGE_REGION}) {status}", file=sys.stderr)
+    web_acl_arn = stack_outputs(cfn["edge"], names["edge"])["WebAclArn"]
+    frontend_params = dict(params["frontend"], Stage=stage, ApiDomainName=api_domain_name, WebAclArn=web_acl_arn)
+    status = deploy_stack(cfn["frontend"], names["frontend"], frontend_params,
+                          template_body=(infra / "frontend.yaml").read_text(), tags=tags, delay=delay)
+    print(f"deploy: {names['frontend']} {status}", file=sys.stderr)
+    return stack_outputs(cfn["frontend"], names["frontend"])
+
+
+def deploy(stage: str, region: str = None, skip_frontend: bool = False, delay: float = 10,
+           alarm_email: str = None) -> dict:
     """Deploys (or updates) the whole stage and returns the outputs worth knowing."""
     aws = session(region)
     region = aws.region_name
-    if not region:
-        raise DeployError("no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), or pass --region")
     try:
         account = aws.client("sts").get_caller_identity()["Account"]
     except Exception as exc:
@@ -56,6 +86,10 @@ def deploy(stage: str, region: str = None, skip_frontend: bool = False, delay: f
 
     print(f"deploy: {names['network']} (a new database takes 10-20 minutes)", file=sys.stderr)
     network_params = dict(params["network"], Stage=stage)
+    # Left out, the parameter takes the template's default (none) again on every update, so a
+    # deploy without the address unsubscribes it: hence ALARM_EMAIL, set once in the environment.
+    if alarm_email:
+        network_params["AlarmEmail"] = alarm_email
     status = deploy_stack(cfn, names["network"], network_params,
                           template_body=(INFRA / "network-database.yaml").read_text(),
                           capabilities=CAPABILITIES, tags=tags, delay=delay)
@@ -87,11 +121,7 @@ def deploy(stage: str, region: str = None, skip_frontend: bool = False, delay: f
         "ProxyEndpoint": network.get("ProxyEndpoint"),
     }
     if not skip_frontend:
-        frontend_params = dict(params["frontend"], Stage=stage, ApiDomainName=app["ApiDomainName"])
-        status = deploy_stack(cfn, names["frontend"], frontend_params,
-                              template_body=(INFRA / "frontend.yaml").read_text(), tags=tags, delay=delay)
-        print(f"deploy: {names['frontend']} {status}", file=sys.stderr)
-        frontend = stack_outputs(cfn, names["frontend"])
+        frontend = deploy_edge_and_frontend(aws, stage, params, app["ApiDomainName"], tags, delay)
         published = upload_frontend(s3, frontend["SiteBucketName"], stage)
         print(f"deploy: published {len(published)} files", file=sys.stderr)
         invalidate(aws.client("cloudfront"), frontend["DistributionId"])
@@ -103,11 +133,12 @@ def deploy(stage: str, region: str = None, skip_frontend: bool = False, delay: f
 
 
 def outputs(stage: str, region: str = None) -> dict:
-    cfn = session(region).client("cloudformation")
+    names = stack_names(stage)
+    cfn = cloudformation_clients(session(region), names)
     merged = {}
-    for name in stack_names(stage).values():
-        if describe_stack(cfn, name) is not None:
-            merged.update(stack_outputs(cfn, name))
+    for part, name in names.items():
+        if describe_stack(cfn[part], name) is not None:
+            merged.update(stack_outputs(cfn[part], name))
     if not merged:
         raise DeployError(f"nothing of stage {stage} is deployed")
     return merged
@@ -117,33 +148,36 @@ def destroy(stage: str, region: str = None, disable_deletion_protection: bool = 
     """Deletes the stage's stacks in reverse order. The database leaves a final snapshot
     (DeletionPolicy: Snapshot); delete it by hand once it is no longer wanted."""
     aws = session(region)
-    cfn, s3 = aws.client("cloudformation"), aws.client("s3")
-    names = stack_names(stage)
-    if describe_stack(cfn, names["frontend"]) is not None:
-        bucket = stack_outputs(cfn, names["frontend"]).get("SiteBucketName")
+    s3, names = aws.client("s3"), stack_names(stage)
+    cfn = cloudformation_clients(aws, names)
+    network = describe_stack(cfn["network"], names["network"])
+    # Checked before anything is deleted: refusing half-way would leave the stage without its app.
+    network_params = {p["ParameterKey"]: p["ParameterValue"] for p in (network or {}).get("Parameters", [])}
+    protected = network_params.get("DeletionProtection") == "true"
+    if protected and not disable_deletion_protection:
+        raise DeployError(f"the {stage} database has deletion protection, so nothing was deleted; run again "
+                          f"with --disable-deletion-protection (a final snapshot is still taken)")
+    if describe_stack(cfn["frontend"], names["frontend"]) is not None:
+        bucket = stack_outputs(cfn["frontend"], names["frontend"]).get("SiteBucketName")
         if bucket:
             empty_bucket(s3, bucket)
-    for part in ("frontend", "app"):
-        if delete_stack(cfn, names[part], delay=delay):
-            print(f"destroy: {names[part]} deleted", file=sys.stderr)
-    network = describe_stack(cfn, names["network"])
-    if network is not None:
-        protected = {p["ParameterKey"]: p["ParameterValue"] for p in network.get("Parameters", [])}
-        instance = {o["OutputKey"]: o["OutputValue"] for o in network.get("Outputs", [])}.get("DatabaseInstanceId")
-        if protected.get("DeletionProtection") == "true":
-            if not disable_deletion_protection:
-                raise DeployError(
-                    f"the {stage} database has deletion protection; run again with "
-                    f"--disable-deletion-protection (a final snapshot is still taken)")
+    # The edge ACL after the distribution that uses it: WAF refuses to delete an ACL in use.
+    for part in ("frontend", "edge", "app", "network"):
+        if part == "network" and protected:
+            instance = stack_outputs(cfn["network"], names["network"]).get("DatabaseInstanceId")
             aws.client("rds").modify_db_instance(
                 DBInstanceIdentifier=instance, DeletionProtection=False, ApplyImmediately=True)
-        delete_stack(cfn, names["network"], delay=delay)
-        print(f"destroy: {names['network']} deleted (the database's final snapshot is kept)", file=sys.stderr)
+        if delete_stack(cfn[part], names[part], delay=delay):
+            print(f"destroy: {names[part]} deleted", file=sys.stderr)
+        else:
+            print(f"destroy: {names[part]} is not deployed: nothing to delete", file=sys.stderr)
+    if network is not None:
+        print("destroy: the database's final snapshot is kept (RDS console, Snapshots)", file=sys.stderr)
     try:
         account = aws.client("sts").get_caller_identity()["Account"]
         bucket = artifacts_bucket_name(account, aws.region_name)
         delete_keys(s3, bucket, list_keys(s3, bucket, prefix=f"modex/{stage}/"))
-    except Exception:  # the artifacts bucket is shared by stages and may not exist: nothing to do
+    except AWS_ERRORS:  # the artifacts bucket is shared by stages and may not exist: nothing to do
         pass
 
 
@@ -160,6 +194,8 @@ def main(argv=None) -> int:
             command.add_argument("--out", type=Path, default=None, help="default build/<stage>")
         if name == "deploy":
             command.add_argument("--skip-frontend", action="store_true")
+            command.add_argument("--alarm-email", default=os.environ.get("ALARM_EMAIL") or None,
+                                 help="subscribe this address to the stage's alarms (default $ALARM_EMAIL)")
         if name == "destroy":
             command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
             command.add_argument("--disable-deletion-protection", action="store_true")
@@ -173,7 +209,8 @@ def main(argv=None) -> int:
             size = (sam.parent / "deployment.zip").stat().st_size
             print(f"{sam} ({size // 1024} KiB deployment.zip)")
         elif args.command == "deploy":
-            print(json.dumps(deploy(args.stage, args.region, args.skip_frontend), indent=2))
+            print(json.dumps(deploy(args.stage, args.region, args.skip_frontend, alarm_email=args.alarm_email),
+                             indent=2))
         elif args.command == "outputs":
             print(json.dumps(outputs(args.stage, args.region), indent=2, sort_keys=True))
         elif args.command == "destroy":
@@ -188,5 +225,9 @@ def main(argv=None) -> int:
             destroy(args.stage, args.region, args.disable_deletion_protection)
     except DeployError as error:
         print(f"{args.command}: {error}", file=sys.stderr)
+        return 1
+    except AWS_ERRORS as error:  # where no step says more: expired credentials, no network, ...
+        print(f"{args.command}: {aws_error(error)}; check your AWS credentials and region "
+              f"(docs/deploy.md, Prerequisites)", file=sys.stderr)
         return 1
     return 0

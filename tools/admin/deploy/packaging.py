@@ -21,7 +21,7 @@ def wheelhouse_env(wheelhouse: Path = WHEELHOUSE) -> dict:
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         env.pop(name, None)
     env.update(
-        AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or "us-east-1",
+        AWS_DEFAULT_REGION=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         AWS_EC2_METADATA_DISABLED="true",
         AWS_ACCESS_KEY_ID="packaging-needs-no-credentials",
         AWS_SECRET_ACCESS_KEY="packaging-needs-no-credentials",

@@ -1,9 +1,12 @@
-"""CloudFormation stacks: describe, outputs, create or update and delete with waiters, failure events."""
+"""CloudFormation stacks: describe, outputs, create or update and delete, their events as they come."""
 import sys
+import time
 
-from .settings import DeployError
+from .settings import DeployError, aws_error
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # IAM roles; the SAM transform
+# CloudFormation gives up on a stack long before this; the bound is for a wait that went wrong.
+WAIT_LIMIT_S = 3 * 3600
 
 
 def describe_stack(cfn, name: str):
@@ -25,8 +28,48 @@ def stack_outputs(cfn, name: str) -> dict:
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
-def _waiter_config(delay: float) -> dict:
-    return {"Delay": max(1, int(delay)), "MaxAttempts": 720}
+def latest_event_id(cfn, stack_id: str):
+    """The id of the stack's newest event (None when it has none): where the next wait starts."""
+    events = cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+    return events[0]["EventId"] if events else None
+
+
+def events_after(cfn, stack_id: str, last_event_id) -> list:
+    """The stack's events newer than last_event_id, oldest first. The API lists newest first,
+    page by page, so paging stops at the last event already shown."""
+    new = []
+    for page in cfn.get_paginator("describe_stack_events").paginate(StackName=stack_id):
+        for event in page["StackEvents"]:
+            if event["EventId"] == last_event_id:
+                return new[::-1]
+            new.append(event)
+    return new[::-1]
+
+
+def format_event(event: dict) -> str:
+    """One event on one line: local time, logical id, resource type, status, reason."""
+    when = event["Timestamp"].astimezone().strftime("%H:%M:%S")
+    return (f"  {when}  {event['LogicalResourceId']:<30} {event['ResourceType']:<40} "
+            f"{event['ResourceStatus']:<20} {event.get('ResourceStatusReason', '')}").rstrip()
+
+
+def wait_for_stack(cfn, stack_id: str, last_event_id, delay: float = 10) -> str:
+    """Polls the stack until it is no longer *_IN_PROGRESS, printing each new event as it
+    comes (a new database takes 15-20 minutes: the events show it is getting on), and returns
+    the final status. By id, because a deleted stack is no longer found by its name."""
+    deadline = time.monotonic() + WAIT_LIMIT_S
+    while True:
+        # The status first: the events read after a final status include the final event.
+        status = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"]
+        for event in events_after(cfn, stack_id, last_event_id):
+            print(format_event(event), file=sys.stderr)
+            last_event_id = event["EventId"]
+        if not status.endswith("_IN_PROGRESS"):
+            return status
+        if time.monotonic() > deadline:
+            raise DeployError(f"{stack_id} is still {status} after {WAIT_LIMIT_S // 3600} hours; "
+                              f"see the CloudFormation console")
+        time.sleep(delay)
 
 
 def failure_events(cfn, name: str, limit: int = 10) -> str:
@@ -60,31 +103,40 @@ def deploy_stack(cfn, name: str, parameters: dict, template_body: str = None, te
         request["TemplateURL"] = template_url
     else:
         request["TemplateBody"] = template_body
-    if stack is None:
-        cfn.create_stack(OnFailure="ROLLBACK", **request)
-        waiter, status = "stack_create_complete", "created"
-    else:
-        try:
-            cfn.update_stack(**request)
-        except cfn.exceptions.ClientError as exc:
-            if "No updates are to be performed" in str(exc):
-                return "unchanged"
-            raise DeployError(f"{name}: update refused: {exc}") from exc
-        waiter, status = "stack_update_complete", "updated"
+    action = "create" if stack is None else "update"
     try:
-        cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig=_waiter_config(delay))
-    except Exception as exc:
-        raise DeployError(f"{name}: deployment failed:\n{failure_events(cfn, name)}") from exc
-    return status
+        if stack is None:
+            stack_id, last_event_id = cfn.create_stack(OnFailure="ROLLBACK", **request)["StackId"], None
+        else:
+            stack_id, last_event_id = stack["StackId"], latest_event_id(cfn, stack["StackId"])
+            cfn.update_stack(**request)
+    except cfn.exceptions.ClientError as error:
+        if "No updates are to be performed" in str(error):
+            return "unchanged"
+        raise DeployError(
+            f"{name}: CloudFormation refused to {action} the stack ({aws_error(error)}); check the "
+            f"stage's parameters (infra/params/) and that your credentials may {action} it "
+            f"(docs/deploy.md, Prerequisites), then deploy again") from error
+    status = wait_for_stack(cfn, stack_id, last_event_id, delay)
+    if status != f"{action.upper()}_COMPLETE":
+        raise DeployError(f"{name}: deployment failed ({status}):\n{failure_events(cfn, stack_id)}")
+    return action + "d"
 
 
 def delete_stack(cfn, name: str, delay: float = 10) -> bool:
     """Deletes a stack and waits; False when there was none."""
-    if describe_stack(cfn, name) is None:
+    stack = describe_stack(cfn, name)
+    if stack is None:
         return False
-    cfn.delete_stack(StackName=name)
+    last_event_id = latest_event_id(cfn, stack["StackId"])
     try:
-        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=_waiter_config(delay))
-    except Exception as exc:
-        raise DeployError(f"{name}: delete failed:\n{failure_events(cfn, name)}") from exc
+        cfn.delete_stack(StackName=stack["StackId"])
+    except cfn.exceptions.ClientError as error:
+        raise DeployError(
+            f"{name}: CloudFormation refused to delete the stack ({aws_error(error)}); check that your "
+            f"credentials may delete it (cloudformation:DeleteStack and the resources' own delete "
+            f"actions), then destroy again") from error
+    status = wait_for_stack(cfn, stack["StackId"], last_event_id, delay)
+    if status != "DELETE_COMPLETE":
+        raise DeployError(f"{name}: delete failed ({status}):\n{failure_events(cfn, stack['StackId'])}")
     return True

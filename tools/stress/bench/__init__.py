@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -41,7 +41,7 @@ from chalicelib.validation import ShowRequest
 from tools.local import localdb
 
 from .. import report
-from . import best_available, checkout, coldstart, paths as booking_paths, strategies, venue
+from . import best_available, checkout, coldstart, parallel, paths as booking_paths, strategies, venue
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_PLOT = ROOT / "docs" / "performance.png"
@@ -56,6 +56,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tools.stress bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--bookings", type=int, default=2000, help="single-seat bookings per path (default 2000)")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds the bookings are split into")
+    parser.add_argument("--path-clients", type=int, default=8,
+                        help="also run the paths with this many client processes at once (default 8; 1: not)")
     parser.add_argument("--race-threads", type=int, default=50)
     parser.add_argument("--race-repeats", type=int, default=20)
     parser.add_argument("--clients", default="1,8,32", help="client counts for the strategies (default 1,8,32)")
@@ -151,18 +153,29 @@ def machine_info(admin_con) -> dict:
 
 
 def run_paths(shows: Shows, url: str, args) -> dict:
-    paths = [booking_paths.SqlPath(parse_database_url(url)), booking_paths.ServicePath(),
-             booking_paths.HandlerPath(), booking_paths.HttpPath()]
+    settings = parse_database_url(url)
+    server = booking_paths.LocalServer()
+    makers = {"sql": lambda: booking_paths.SqlPath(settings), "service": booking_paths.ServicePath,
+              "handler": booking_paths.HandlerPath, "http": lambda: booking_paths.HttpPath(server.port)}
     try:
-        measured = booking_paths.compare_paths(paths, shows.seats, args.bookings, args.rounds, progress)
+        paths = [make() for make in makers.values()]
+        try:
+            measured = booking_paths.compare_paths(paths, shows.seats, args.bookings, args.rounds, progress)
+        finally:
+            for path in paths:
+                path.close()
+        rates, cpu_ms = measured["rates"], measured["cpu_ms"]
+        result = {"rates": rates, "median_rate": {name: statistics.median(values) for name, values in rates.items()},
+                  "ratio": booking_paths.ratios(rates),
+                  "cpu_ms": {name: statistics.median(values) for name, values in cpu_ms.items()},
+                  "bookings_per_path": args.bookings // args.rounds * args.rounds, "rounds": args.rounds}
+        if args.path_clients > 1:
+            progress(f"paths: {args.bookings} single-seat bookings per path at {args.path_clients} clients")
+            result["parallel"] = parallel.compare_parallel(makers, shows.seats, args.bookings, args.rounds,
+                                                           args.path_clients, progress)
+        return result
     finally:
-        for path in paths:
-            path.close()
-    rates, cpu_ms = measured["rates"], measured["cpu_ms"]
-    return {"rates": rates, "median_rate": {name: statistics.median(values) for name, values in rates.items()},
-            "ratio": booking_paths.ratios(rates),
-            "cpu_ms": {name: statistics.median(values) for name, values in cpu_ms.items()},
-            "bookings_per_path": args.bookings // args.rounds * args.rounds, "rounds": args.rounds}
+        server.close()
 
 
 def run_race(shows: Shows, args) -> dict:
@@ -224,6 +237,14 @@ def print_report(results: dict) -> None:
         print(f"  {name:<9}{paths['median_rate'][name]:>12.0f}{paths['ratio'][name]:>8.2f}"
               f"{paths['cpu_ms'][name]:>8.2f}   {rounds}")
     print("  (CPU ms: this process's CPU time per booking, median of rounds; for http it includes the server thread)")
+    if "parallel" in paths:
+        at = paths["parallel"]
+        print(f"\nThe same at {at['clients']} clients (processes) at once")
+        print(f"  {'path':<9}{'bookings/s':>12}{'ratio':>8}{'p50 ms':>8}{'p99 ms':>8}   bookings/s per round")
+        for name in PATH_NAMES:
+            rounds = " ".join(f"{rate:.0f}" for rate in at["rates"][name])
+            print(f"  {name:<9}{at['median_rate'][name]:>12.0f}{at['ratio'][name]:>8.2f}{at['p50_ms'][name]:>8.1f}"
+                  f"{at['p99_ms'][name]:>8.1f}   {rounds}")
     if "race" in results:
         race = results["race"]
         winners = race["winners_per_race"]
@@ -350,7 +371,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
     results: dict = {}
-    with bench_database() as url:
+    # The app writes a JSON log line per request to stdout (in Lambda, CloudWatch's); here it is
+    # written, as there, and dropped, so that stdout carries the report.
+    with bench_database() as url, open(os.devnull, "w") as devnull, redirect_stdout(devnull):
         admin_con = booking_paths.raw_connection(parse_database_url(url), "modex-bench-admin")
         try:
             results["machine"] = machine_info(admin_con)

@@ -24,6 +24,7 @@ from chalicelib import db, services
 from chalicelib.config import DatabaseSettings
 from chalicelib.errors import SeatUnavailable
 from chalicelib.queries import QUERIES
+from chalicelib.repository import inline
 from chalicelib.validation import BookingRequest
 
 from ..events import LambdaContext, Request, api_gateway_event
@@ -40,38 +41,26 @@ def raw_connection(settings: DatabaseSettings, application_name: str = "modex-be
 
 
 class SqlPath:
-    """The booking transaction written out: insert_booking, insert_booking_seats, lock_user,
-    count_user_seats, claim_seats, insert_booking_token, COMMIT; no service layer, no JSON."""
+    """The booking transaction written out on a bare connection: START TRANSACTION with its SET
+    LOCALs, chalicelib/sql/claim.sql with the values inlined, COMMIT; no service layer, no
+    JSON. The floor the other paths are compared with."""
 
     name = "sql"
 
     def __init__(self, settings: DatabaseSettings):
         self.con = raw_connection(settings, "modex-bench-sql")
-        self.begin = db.begin_statement(settings)
-        self.statements = {name: QUERIES[name] for name in
-                           ("insert_booking", "insert_booking_seats", "lock_user", "count_user_seats", "claim_seats",
-                            "insert_booking_token")}
+        self.begin = db.begin_statement(settings.statement_timeout_ms, settings.lock_timeout_ms)
 
     def book(self, show_id: uuid.UUID, seat_id: int) -> int:
-        con, sql = self.con, self.statements
-        booking_id = uuid.uuid4()
+        con = self.con
         con.run(self.begin)
         try:
-            user_id = buyer(seat_id)
-            created = con.run(sql["insert_booking"], booking_id=booking_id, show_id=show_id, user_id=user_id,
-                              status="CONFIRMED")
-            seats = con.run(sql["insert_booking_seats"], booking_id=booking_id, show_id=show_id, seat_ids=[seat_id])
-            con.run(sql["lock_user"], show_id=show_id, user_id=user_id)
-            held = con.run(sql["count_user_seats"], show_id=show_id, user_id=user_id)[0][0]
-            claimed = con.run(sql["claim_seats"], show_id=show_id, booking_id=booking_id, hold_id=None,
-                              expires_at=None, seat_ids=[seat_id])
-            if not created or len(seats) != 1 or held >= created[0][2] or len(claimed) != 1:
-                con.run("ROLLBACK")
-                return 409
             token_hash = hashlib.sha256(secrets.token_urlsafe(32).encode()).digest()
-            con.run(sql["insert_booking_token"], booking_id=booking_id, token_hash=token_hash)
+            outcome = con.run(inline(QUERIES["claim"], show_id=show_id, user_id=buyer(seat_id), seat_ids=[seat_id],
+                                     owner_id=uuid.uuid4(), hold=False, token_hash=token_hash, key=None,
+                                     fingerprint=b"", record_failure=True))[0][0]
             con.run("COMMIT")
-            return 201
+            return 201 if outcome == "CLAIMED" else 409
         except BaseException:
             con.run("ROLLBACK")
             raise
@@ -121,18 +110,30 @@ class HandlerPath:
         db.close()
 
 
-class HttpPath:
-    """The local server in a thread; one keep-alive connection, so one server thread serves it."""
-
-    name = "http"
+class LocalServer:
+    """The local server (tools.local.serve) in a thread of this process, on a free port."""
 
     def __init__(self):
         from tools.local.serve import make_server
 
         self.server = make_server(port=0)
+        self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, name="bench-http", daemon=True)
         self.thread.start()
-        self.connection = http.client.HTTPConnection("127.0.0.1", self.server.server_address[1], timeout=30)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+class HttpPath:
+    """One keep-alive connection to the local server, so one server thread serves it."""
+
+    name = "http"
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def book(self, show_id: uuid.UUID, seat_id: int) -> int:
         try:
@@ -152,9 +153,6 @@ class HttpPath:
 
     def close(self) -> None:
         self.connection.close()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
 
 
 def time_bookings(path, seats: Sequence[tuple]) -> tuple:

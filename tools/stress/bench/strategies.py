@@ -1,12 +1,14 @@
 """Three ways to decide who gets a seat, on the same hot-show workload, for the bench.
 
-  unique      ours: INSERT ... ON CONFLICT into seat_bookings (claim_seats.sql: a live claim
-              stays, an expired hold's is taken over); the unique constraint decides
+  unique      ours: INSERT ... ON CONFLICT into seat_bookings (as modex_claim claims: a live
+              claim stays, an expired hold's is taken over); the unique constraint decides
   row-lock    SELECT ... FOR UPDATE on the seats' status rows in seat order, then UPDATE
   cas         UPDATE ... SET status = 'BOOKED' WHERE status = 'AVAILABLE' (compare-and-set)
 
-Every attempt is one transaction: START TRANSACTION + SET LOCAL timeouts (as chalicelib.db),
-insert_booking.sql, the strategy's claim, COMMIT (or ROLLBACK when a seat was taken). The
+Every attempt is one transaction of three round trips, as the service's: START TRANSACTION +
+SET LOCAL timeouts (as chalicelib.db), one statement that creates the booking row and makes the
+strategy's claim (values inlined, as chalicelib.repository sends the claim), COMMIT (or
+ROLLBACK when a seat was taken). So the strategies differ only in how they decide. The
 row-lock and compare-and-set strategies keep seat status in a scratch table,
 `bench_seat_status`, created in the bench database only.
 
@@ -26,6 +28,7 @@ from pg8000.exceptions import DatabaseError
 
 from chalicelib.config import DatabaseSettings
 from chalicelib.db import sqlstate
+from chalicelib.repository import inline
 
 from .. import invariant, report
 
@@ -44,40 +47,51 @@ FILL_SCRATCH = """
 INSERT INTO bench_seat_status (show_id, seat_id)
 SELECT show_id, id FROM seats WHERE show_id = :show_id
 """
-LOCK_SEATS = """
-SELECT seat_id, status FROM bench_seat_status
-WHERE show_id = :show_id AND seat_id = ANY(CAST(:seat_ids AS bigint[]))
-ORDER BY seat_id
-FOR UPDATE
-"""
-MARK_BOOKED = """
-UPDATE bench_seat_status SET status = 'BOOKED', booking_id = :booking_id
-WHERE show_id = :show_id AND seat_id = ANY(CAST(:seat_ids AS bigint[]))
-"""
-COMPARE_AND_SET = """
-UPDATE bench_seat_status SET status = 'BOOKED', booking_id = :booking_id
-WHERE show_id = :show_id AND seat_id = ANY(CAST(:seat_ids AS bigint[])) AND status = 'AVAILABLE'
-RETURNING seat_id
-"""
+NEW_BOOKING = """
+WITH booking AS (
+    INSERT INTO bookings (id, show_id, user_id, status)
+    VALUES (CAST(:booking_id AS uuid), CAST(:show_id AS uuid), 'bench', 'CONFIRMED')
+    RETURNING id
+)"""
+CLAIMS = {
+    "unique": NEW_BOOKING + """, claimed AS (
+    INSERT INTO seat_bookings (show_id, seat_id, booking_id)
+    SELECT CAST(:show_id AS uuid), seat_id, booking.id
+    FROM booking, unnest(CAST(:seat_ids AS bigint[])) AS seat_id
+    ORDER BY seat_id
+    ON CONFLICT ON CONSTRAINT seat_bookings_show_seat_key DO UPDATE
+        SET booking_id = EXCLUDED.booking_id, hold_id = NULL, expires_at = NULL, claimed_at = now()
+        WHERE seat_bookings.expires_at < now()
+    RETURNING seat_id
+)
+SELECT count(*) FROM claimed""",
+    "row-lock": NEW_BOOKING + """, locked AS (
+    SELECT seat_id, status FROM bench_seat_status
+    WHERE show_id = CAST(:show_id AS uuid) AND seat_id = ANY(CAST(:seat_ids AS bigint[]))
+    ORDER BY seat_id
+    FOR UPDATE
+), marked AS (
+    UPDATE bench_seat_status SET status = 'BOOKED', booking_id = (SELECT id FROM booking)
+    WHERE show_id = CAST(:show_id AS uuid) AND seat_id IN (SELECT seat_id FROM locked)
+      AND (SELECT count(*) FROM locked WHERE status = 'AVAILABLE') = cardinality(CAST(:seat_ids AS bigint[]))
+    RETURNING seat_id
+)
+SELECT count(*) FROM marked""",
+    "cas": NEW_BOOKING + """, marked AS (
+    UPDATE bench_seat_status SET status = 'BOOKED', booking_id = (SELECT id FROM booking)
+    WHERE show_id = CAST(:show_id AS uuid) AND seat_id = ANY(CAST(:seat_ids AS bigint[])) AND status = 'AVAILABLE'
+    RETURNING seat_id
+)
+SELECT count(*) FROM marked""",
+}
 
 
-def _attempt(con, sql: Dict[str, str], strategy: str, show_id: str, seat_ids: List[int]) -> str:
+def _attempt(con, begin: str, strategy: str, show_id: str, seat_ids: List[int]) -> str:
     """One booking attempt: "ok", "taken", or the SQLSTATE of an error (deadlock, timeout...)."""
-    booking_id = uuid.uuid4()
-    con.run(sql["begin"])
+    con.run(begin)
     try:
-        con.run(sql["insert_booking"], booking_id=booking_id, show_id=show_id, user_id="bench", status="CONFIRMED")
-        if strategy == "unique":
-            won = len(con.run(sql["claim_seats"], show_id=show_id, booking_id=booking_id, hold_id=None,
-                              expires_at=None, seat_ids=seat_ids)) == len(seat_ids)
-        elif strategy == "row-lock":
-            rows = con.run(LOCK_SEATS, show_id=show_id, seat_ids=seat_ids)
-            won = len(rows) == len(seat_ids) and all(status == "AVAILABLE" for _, status in rows)
-            if won:
-                con.run(MARK_BOOKED, show_id=show_id, seat_ids=seat_ids, booking_id=booking_id)
-        else:
-            won = len(con.run(COMPARE_AND_SET, show_id=show_id, seat_ids=seat_ids,
-                              booking_id=booking_id)) == len(seat_ids)
+        claim = inline(CLAIMS[strategy], booking_id=uuid.uuid4(), show_id=show_id, seat_ids=seat_ids)
+        won = con.run(claim)[0][0] == len(seat_ids)
         con.run("COMMIT" if won else "ROLLBACK")
         return "ok" if won else "taken"
     except DatabaseError as error:
@@ -87,13 +101,11 @@ def _attempt(con, sql: Dict[str, str], strategy: str, show_id: str, seat_ids: Li
 
 def _worker(settings: DatabaseSettings, inbox, outbox) -> None:
     """A client process: one connection, then attempts as the parent sends them."""
-    from chalicelib.queries import QUERIES
     from chalicelib.db import begin_statement
     from .paths import raw_connection
 
     con = raw_connection(settings, "modex-bench-client")
-    sql = {"begin": begin_statement(settings), "insert_booking": QUERIES["insert_booking"],
-           "claim_seats": QUERIES["claim_seats"]}
+    begin = begin_statement(settings.statement_timeout_ms, settings.lock_timeout_ms)
     try:
         while True:
             try:
@@ -109,7 +121,7 @@ def _worker(settings: DatabaseSettings, inbox, outbox) -> None:
                 if time.time() > deadline:
                     break
                 began = time.perf_counter()
-                outcomes.append(_attempt(con, sql, strategy, show_id, seat_ids))
+                outcomes.append(_attempt(con, begin, strategy, show_id, seat_ids))
                 latencies.append(time.perf_counter() - began)
             outbox.put((outcomes, latencies, time.time()))
     finally:

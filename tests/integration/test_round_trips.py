@@ -1,0 +1,81 @@
+"""What a booking costs on the wire: round trips to PostgreSQL and transactions, counted where
+pg8000 sends (every flush of its socket is followed by a wait for the server's answer)."""
+import uuid
+from contextlib import contextmanager
+
+import pg8000.core
+import pytest
+
+from chalicelib import holds, services
+from chalicelib.errors import SeatUnavailable
+from chalicelib.validation import BookingRequest, HoldRequest
+
+
+@pytest.fixture
+def wire(monkeypatch):
+    """Counts round trips and transaction starts of this thread's connection while `counting`."""
+    counts = {"round_trips": 0, "transactions": 0, "on": False}
+    real_flush, real_send_query = pg8000.core._flush, pg8000.core.CoreConnection.send_QUERY
+
+    def flush(sock):
+        counts["round_trips"] += counts["on"]
+        real_flush(sock)
+
+    def send_query(self, statement):
+        counts["transactions"] += counts["on"] and statement.startswith("START TRANSACTION")
+        real_send_query(self, statement)
+
+    monkeypatch.setattr(pg8000.core, "_flush", flush)
+    monkeypatch.setattr(pg8000.core.CoreConnection, "send_QUERY", send_query)
+
+    @contextmanager
+    def counting():
+        counts.update(round_trips=0, transactions=0, on=True)
+        try:
+            yield counts
+        finally:
+            counts["on"] = False
+
+    return counting
+
+
+def test_a_booking_is_one_transaction_of_three_round_trips(show, seat_ids, wire):
+    services.get_show(show.id)  # this thread's connection is open, as in a warm container
+    with wire() as counts:
+        booking = services.book_seats(show.id, BookingRequest("ann", (seat_ids[0], seat_ids[1])), "key-1")
+    assert booking.booking.status.value == "CONFIRMED"
+    assert counts["transactions"] == 1
+    assert counts["round_trips"] == 3  # START TRANSACTION + SET LOCALs, modex_claim, COMMIT
+
+
+def test_a_refused_booking_is_one_transaction_too(show, seat_ids, wire):
+    services.book_seats(show.id, BookingRequest("ann", (seat_ids[0],)))
+    with wire() as counts, pytest.raises(SeatUnavailable):
+        services.book_seats(show.id, BookingRequest("bob", (seat_ids[0], seat_ids[1])))
+    assert counts["transactions"] == 1
+    assert counts["round_trips"] == 3
+
+
+def test_a_hold_and_its_confirmation_are_three_round_trips_each(show, seat_ids, wire):
+    services.get_show(show.id)
+    with wire() as counts:
+        issued = holds.hold_seats(show.id, HoldRequest("ann", (seat_ids[0],)))
+    assert (counts["transactions"], counts["round_trips"]) == (1, 3)
+    with wire() as counts:
+        holds.confirm_hold(issued.hold.id, issued.token)
+    assert (counts["transactions"], counts["round_trips"]) == (1, 3)
+
+
+@pytest.mark.parametrize("user_id", ["o'brien", "back\\slash", "'); DROP TABLE seats; --", "$$ dollar $$", "ünï 𝄞"])
+def test_values_written_into_the_statement_arrive_as_they_were_sent(show, seat_ids, sql, user_id):
+    """The hot path inlines its values (pg8000's literal); nothing a user id holds escapes its quotes."""
+    key = f"key {user_id}"
+    booking = services.book_seats(show.id, BookingRequest(user_id, (seat_ids[0],)), key).booking
+    stored = sql("SELECT user_id FROM bookings WHERE id = :id", id=booking.id)
+    assert stored == [[user_id]]
+    again = services.book_seats(show.id, BookingRequest(user_id, (seat_ids[0],)), key).booking
+    assert again.id == booking.id
+    services.cancel_booking(booking.id, services.book_seats(show.id, BookingRequest(user_id, (seat_ids[0],)),
+                                                            key).token)
+    assert sql("SELECT count(*) FROM seats WHERE show_id = :show", show=show.id)[0][0] == len(seat_ids)
+    assert isinstance(booking.id, uuid.UUID)
