@@ -12,25 +12,37 @@
 -- A client that retries across the upgrade is answered as a new request.
 DELETE FROM idempotency_keys;
 
+-- The two helpers below are PL/pgSQL, not SQL functions, for their plans: PL/pgSQL keeps a
+-- statement's plan for the session, a SQL function plans its query on every call (0.7 ms a
+-- call for the seat list's three-table join, more than any statement of the claim itself).
+
 -- The seats a user has in a show: live holds plus confirmed bookings.
 CREATE FUNCTION modex_user_seats(p_show_id uuid, p_user_id text) RETURNS bigint
-LANGUAGE sql STABLE AS $$
-    SELECT (SELECT count(*) FROM seat_bookings
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT count(*) FROM seat_bookings
             JOIN holds ON holds.id = seat_bookings.hold_id
             WHERE holds.show_id = p_show_id AND holds.user_id = p_user_id AND seat_bookings.expires_at >= now())
          + (SELECT count(*) FROM seat_bookings
             JOIN bookings ON bookings.id = seat_bookings.booking_id
-            WHERE bookings.show_id = p_show_id AND bookings.user_id = p_user_id)
+            WHERE bookings.show_id = p_show_id AND bookings.user_id = p_user_id);
+END;
 $$;
 
 -- The seats as the API describes them, in layout order: [[id, row, number, section, category,
 -- accessible, price], ...].
 CREATE FUNCTION modex_seat_list(p_show_id uuid, p_seat_ids bigint[]) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(jsonb_agg(jsonb_build_array(d.id, d.row_label, d.number, d.section, d.category_id,
-                                                d.accessible, d.price) ORDER BY d.ordinal), '[]')
-    FROM seat_details d
-    WHERE d.show_id = p_show_id AND d.id = ANY(p_seat_ids)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- Seat by seat through the primary key (LATERAL ... LIMIT 1 keeps the planner from turning
+    -- it into a join): `WHERE show_id = $1 AND id = ANY($2)` got a generic plan that reads every
+    -- seat of the show (80,000 in a stadium) and filters.
+    RETURN (SELECT coalesce(jsonb_agg(jsonb_build_array(d.id, d.row_label, d.number, d.section, d.category_id,
+                                                        d.accessible, d.price) ORDER BY d.ordinal), '[]')
+            FROM unnest(p_seat_ids) AS wanted (id)
+            CROSS JOIN LATERAL (SELECT * FROM seat_details WHERE seat_details.id = wanted.id LIMIT 1) AS d
+            WHERE d.show_id = p_show_id);
+END;
 $$;
 
 -- Claims p_seat_ids for a new booking (p_hold = false: CONFIRMED at once) or a new hold (until
@@ -69,8 +81,9 @@ BEGIN
         outcome := 'NO_SHOW'; RETURN NEXT; RETURN;
     ELSIF NOT v_open THEN
         outcome := 'STARTED'; RETURN NEXT; RETURN;
-    ELSIF (SELECT count(*) FROM seats WHERE seats.show_id = p_show_id AND seats.id = ANY(p_seat_ids))
-          <> cardinality(p_seat_ids) THEN
+    ELSIF (SELECT count(*) FROM unnest(p_seat_ids) AS wanted (id)
+           CROSS JOIN LATERAL (SELECT seats.show_id FROM seats WHERE seats.id = wanted.id LIMIT 1) AS seat
+           WHERE seat.show_id = p_show_id) <> cardinality(p_seat_ids) THEN  -- by primary key, as below
         outcome := 'BAD_SEATS'; RETURN NEXT; RETURN;
     ELSIF modex_user_seats(p_show_id, p_user_id) + cardinality(p_seat_ids) > seat_limit THEN
         outcome := 'LIMIT'; RETURN NEXT; RETURN;

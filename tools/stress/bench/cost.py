@@ -114,10 +114,10 @@ def main(argv=None) -> int:
     sys.path.insert(0, os.path.abspath(args.tree))
     import pg8000.native
 
-    from chalicelib import db, schema, services
+    from chalicelib import db, holds, schema, services
     from chalicelib.config import parse_database_url
     from chalicelib.layout import grid
-    from chalicelib.validation import BookingRequest, ShowRequest
+    from chalicelib.validation import BookingRequest, HoldRequest, ShowRequest
 
     server = parse_database_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     admin = pg8000.native.Connection(user=server.user, password=server.password, host=server.host or "127.0.0.1",
@@ -130,7 +130,7 @@ def main(argv=None) -> int:
         db.configure(None)
         schema.migrate()
         start = datetime.now(timezone.utc) + timedelta(days=30)
-        rows = max(1, (2 * args.bookings + args.races) // 100 + 1)
+        rows = max(1, (3 * args.bookings + args.races) // 100 + 1)
         show = services.create_show(ShowRequest("Cost", start, grid(min(rows, 26), 100)))
         extra = [services.create_show(ShowRequest("Cost", start, grid(26, 100))) for _ in range(rows // 26)]
         seats = [(s.id, seat.id) for s in [show, *extra] for seat, _ in services.seat_map(s.id).seats]
@@ -148,10 +148,18 @@ def main(argv=None) -> int:
             except Exception as error:  # SeatUnavailable, expected
                 assert type(error).__name__ == "SeatUnavailable", error
 
-        mine, races = seats[:args.bookings], seats[args.bookings:args.bookings + args.races]
+        def check_out(seat):
+            show_id, seat_id = seat
+            issued = holds.hold_seats(show_id, HoldRequest(f"holder-{seat_id}", (seat_id,)))
+            holds.confirm_hold(issued.hold.id, issued.token)
+
+        count = args.bookings
+        mine, checkouts = seats[:count], seats[count:2 * count]
+        races = seats[2 * count:2 * count + args.races]
         measure(book, mine[:50], wire, backend_pid)  # warm up: plan caches, the connection
         booked = measure(book, mine[50:], wire, backend_pid)
         refusals = measure(refused, mine[50:], wire, backend_pid)
+        checked_out = measure(check_out, checkouts, wire, backend_pid)
         raced = race(services, db, BookingRequest, races, args.racers)
         db.close()
     finally:
@@ -159,7 +167,7 @@ def main(argv=None) -> int:
         admin.close()
     load = os.getloadavg()[0]
     print(f"cost of {os.path.abspath(args.tree)} (load average {load:.1f})")
-    for label, figures in (("booking", booked), ("refused attempt", refusals)):
+    for label, figures in (("booking", booked), ("refused attempt", refusals), ("hold + confirm", checked_out)):
         print(f"  {label:<16} {figures['round_trips']:5.1f} round trips, {figures['transactions']:.1f} transactions, "
               f"{figures['per_second']:6.0f}/s, client CPU {figures['client_cpu_ms']:.2f} ms, "
               f"PostgreSQL CPU {figures['postgres_cpu_ms']:.2f} ms")
