@@ -1,4 +1,4 @@
-"""python -m tools.stress {race,flash-sale,bench,storm,viewers} ... (see docs/stress.md, docs/performance.md).
+"""python -m tools.stress {race,flash-sale,onsale,bench,storm,viewers} ... (see docs/stress.md, docs/performance.md).
 
 Exit 0: the run passed. Exit 1: it ran and failed (wrong counts, throttled or unexpected
 answers, the invariant broken). Exit 2: it could not run (bad arguments, no show, target
@@ -10,7 +10,7 @@ import os
 import sys
 from typing import List, Optional
 
-from . import report, scenarios
+from . import onsale, report, scenarios
 
 PASSED_ON = ("bench", "storm", "viewers")  # commands that are modules of this package with a main(argv) of their own
 
@@ -47,7 +47,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.stress", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{race,flash-sale,bench,storm,viewers}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{race,flash-sale,onsale,bench,storm,viewers}")
 
     race = commands.add_parser("race", help="many requests for one seat at one moment: exactly one must win")
     _add_common(race)
@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     sale.add_argument("--max-attempts", type=_positive, default=100, help="booking attempts per user (default 100)")
     sale.add_argument("--duration", type=float, default=120.0, metavar="S", help="stop the sale after S seconds (default 120)")
     sale.add_argument("--seed", type=int, help="random seed for the seat choices")
+
+    sale_out = commands.add_parser("onsale", help="an on-sale: buyers hold and confirm seats of a new show of a "
+                                                  "layout until it is sold out (tools/stress/onsale.py)")
+    _add_common(sale_out)
+    onsale.add_arguments(sale_out)
 
     commands.add_parser("bench", help="benchmarks (tools/stress/bench); arguments are passed on", add_help=False)
     commands.add_parser("storm", help="the connection storm (tools/stress/storm.py); arguments are passed on",
@@ -96,11 +101,13 @@ def _make_target(args):
         # The containers read it from the environment, as the deployed function does.
         os.environ["DATABASE_URL"] = args.database_url
         return ContainersTarget(args.containers, timeout=args.timeout)
-    width = getattr(args, "requests", None) or getattr(args, "users", None) or 50
+    width = getattr(args, "requests", None) or getattr(args, "users", None) or getattr(args, "clients", None) or 50
     return LambdaTarget(args.function_name, timeout=args.timeout, region=args.region, max_concurrency=width)
 
 
 def run(args) -> int:
+    if args.command == "onsale":
+        return onsale.run(args, lambda: _target(args))
     database_url = None if args.no_sql else args.database_url
     show_id = args.show
     if not show_id:

@@ -25,6 +25,11 @@ def _invoke(handler, event: dict, timeout_s: float) -> Answer:
 
 def _container_main(connection, barrier, timeout_s: float) -> None:
     """One simulated Lambda container: cold start once, then serve one request at a time."""
+    # Lambda sends a function's stdout (its request log lines) to CloudWatch Logs; here it
+    # would land in the tool's own output and break --json. It is written, then dropped.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
     try:
         import app as app_module  # the cold start: Chalice, chalicelib, pg8000
         from chalicelib import db

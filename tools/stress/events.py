@@ -17,7 +17,8 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 STAGE = "api"  # Chalice's default stage name: the API lives under /api
 # The routes of app.py the tools use (tests check they match the app's).
 ROUTES = ("/shows", "/shows/{show_id}", "/shows/{show_id}/seats", "/shows/{show_id}/availability",
-          "/shows/{show_id}/layout", "/shows/{show_id}/bookings", "/bookings/{booking_id}")
+          "/shows/{show_id}/layout", "/shows/{show_id}/bookings", "/bookings/{booking_id}",
+          "/shows/{show_id}/holds", "/holds/{hold_id}", "/holds/{hold_id}/confirm")
 USER_AGENT = "modex-stress/1"
 API_ID = "modexstress"
 

@@ -30,6 +30,10 @@ class SqlView:
     seat_ids: List[str]
     claims: List[Tuple[str, str]]
     bookings: List[dict]  # every booking of the show: {"id", "status", "userId", "seats", "hasToken"}
+    # The holds' side (an on-sale): claims of holds as (seat id, hold id, live by the database's
+    # clock), and every hold of the show: {"id", "status" (as stored), "live", "seats"}.
+    hold_claims: List[Tuple[str, str, bool]] = ()
+    holds: List[dict] = ()
 
     def run_bookings(self, user_prefix: str) -> List[dict]:
         return [booking for booking in self.bookings if booking["userId"].startswith(user_prefix)]
@@ -90,6 +94,17 @@ FROM bookings
 LEFT JOIN booking_seats ON booking_seats.booking_id = bookings.id
 WHERE bookings.show_id = CAST(:show_id AS uuid)
 GROUP BY bookings.id, bookings.status, bookings.user_id"""
+SHOW_HOLD_CLAIMS = """
+SELECT CAST(seat_id AS text), CAST(hold_id AS text), expires_at >= now()
+FROM seat_bookings WHERE show_id = CAST(:show_id AS uuid) AND hold_id IS NOT NULL ORDER BY seat_id"""
+SHOW_HOLDS = """
+SELECT CAST(holds.id AS text), holds.status, holds.expires_at >= now(),
+       COALESCE(array_agg(CAST(hold_seats.seat_id AS text) ORDER BY hold_seats.seat_id)
+                FILTER (WHERE hold_seats.seat_id IS NOT NULL), '{}')
+FROM holds
+LEFT JOIN hold_seats ON hold_seats.hold_id = holds.id
+WHERE holds.show_id = CAST(:show_id AS uuid)
+GROUP BY holds.id, holds.status, holds.expires_at"""
 
 
 def sql_view(database_url: str, show_id: str) -> Optional[SqlView]:
@@ -106,8 +121,11 @@ def sql_view(database_url: str, show_id: str) -> Optional[SqlView]:
             claims = [(row[0], row[1]) for row in con.run(SHOW_CLAIMS, show_id=show_id)]
             bookings = [{"id": row[0], "status": row[1], "userId": row[2], "seats": list(row[3]), "hasToken": row[4]}
                         for row in con.run(SHOW_BOOKINGS, show_id=show_id)]
+            hold_claims = [(row[0], row[1], row[2]) for row in con.run(SHOW_HOLD_CLAIMS, show_id=show_id)]
+            holds = [{"id": row[0], "status": row[1], "live": row[2], "seats": list(row[3])}
+                     for row in con.run(SHOW_HOLDS, show_id=show_id)]
         finally:
             con.run("COMMIT")
     finally:
         con.close()
-    return SqlView(total[0][0], seat_ids, claims, bookings)
+    return SqlView(total[0][0], seat_ids, claims, bookings, hold_claims, holds)

@@ -266,3 +266,106 @@ def taken_seats_violations(taken: int, booked_seats: int) -> List[str]:
     if taken == booked_seats:
         return []
     return [f"{taken} seats are marked taken, but the winners were told they got {booked_seats}"]
+
+
+def oversold_seats(sold: Iterable[Mapping], bookings: Iterable[Mapping] = ()) -> Dict[str, List[str]]:
+    """{seat id: the bookings it went to} for every seat sold more than once: to two 201
+    answers (`sold`, {"id", "seats"}), or to two CONFIRMED bookings in the database."""
+    told = _buyers(sold)
+    stored = _buyers(booking for booking in bookings if booking.get("status") == CONFIRMED)
+    owners = {seat: sorted(set(told.get(seat, ())) | set(stored.get(seat, ()))) for seat in set(told) | set(stored)}
+    return {seat: ids for seat, ids in sorted(owners.items()) if len(ids) > 1}
+
+
+AVAILABILITY_LETTERS = {"A": AVAILABLE, "H": "HELD", "B": BOOKED}
+
+
+def onsale_violations(seat_ids: Sequence[str], statuses: str, sold: Sequence[Mapping],
+                      read_back: Optional[Mapping[str, Mapping]] = None,
+                      bookings: Optional[Iterable[Mapping]] = None, claims: Optional[Iterable[Claim]] = None,
+                      hold_claims: Iterable[Tuple[str, str, bool]] = (),
+                      holds: Iterable[Mapping] = ()) -> List[str]:
+    """An on-sale's end state: no seat sold twice, every 201 confirmation is a CONFIRMED
+    booking of the seats it was told, and (with the database) the claims are exactly the live
+    holds' seats plus the confirmed bookings' seats, as the availability string shows them.
+
+    `seat_ids` are the show's seats in layout order and `statuses` the availability string
+    read after the sale, before the database (so a hold live in the database was live when it
+    was read); `sold` the 201 confirm bodies; `read_back` the sold bookings read through the
+    API (when there is no database); `bookings`, `claims` (seat, booking id or None for a
+    hold's), `hold_claims` (seat, hold id, live) and `holds` ({"id", "status", "live",
+    "seats"}) the show's rows, `claims` None when the database cannot be seen.
+    """
+    violations = []
+    if len(statuses) != len(seat_ids):
+        violations.append(f"the availability string has {len(statuses)} characters, the show has {len(seat_ids)} seats")
+    odd = sorted(set(statuses) - set(AVAILABILITY_LETTERS))
+    if odd:
+        violations.append(f"the availability string has unknown letters {''.join(odd)!r}")
+    shown = dict(zip((str(seat) for seat in seat_ids), statuses))
+    violations += [_sold_to_many(seat, owners) for seat, owners in oversold_seats(sold, bookings or ()).items()]
+    for booking in sold:
+        seats = _ids(booking.get("seats"))
+        not_booked = [seat for seat in seats if shown.get(seat) != "B"]
+        if not_booked:
+            violations.append(f"booking {booking.get('id')} was confirmed, but seat {not_booked[0]} shows "
+                              f"{AVAILABILITY_LETTERS.get(shown.get(not_booked[0]), 'missing')}")
+    stored = {str(booking["id"]): booking for booking in bookings} if bookings is not None else read_back
+    for booking in sold if stored is not None else ():
+        booking_id, seats = str(booking.get("id")), sorted(_ids(booking.get("seats")))
+        found = stored.get(booking_id)
+        if found is None or found.get("status") != CONFIRMED or sorted(_ids(found.get("seats"))) != seats:
+            what = f"{found.get('status')} with seats {sorted(_ids(found.get('seats')))}" if found else "nowhere"
+            violations.append(f"booking {booking_id} was confirmed (201) with seats {seats}, but is {what}")
+    if claims is not None:
+        violations += _claims_against_holds_and_bookings(shown, bookings or (), claims, hold_claims, holds)
+    return violations
+
+
+def _claims_against_holds_and_bookings(shown: Mapping[str, str], bookings: Iterable[Mapping],
+                                       claims: Iterable[Claim], hold_claims: Iterable[Tuple[str, str, bool]],
+                                       holds: Iterable[Mapping]) -> List[str]:
+    violations = []
+    claims = [(str(seat), owner) for seat, owner in claims]
+    hold_claims = [(str(seat), str(hold_id), live) for seat, hold_id, live in hold_claims]
+    for seat, count in sorted(Counter(seat for seat, _ in claims).items()):
+        if count > 1:
+            violations.append(f"seat {seat} is claimed {count} times")
+    confirmed = {str(booking["id"]): set(_ids(booking.get("seats"))) for booking in bookings
+                 if booking.get("status") == CONFIRMED}
+    live_holds = {str(hold["id"]): set(_ids(hold.get("seats"))) for hold in holds
+                  if hold.get("status") == "ACTIVE" and hold.get("live")}
+    known_holds = {str(hold["id"]) for hold in holds}
+    claimed_by = defaultdict(set)  # booking or hold id -> its claimed seats
+    for seat, booking_id in claims:
+        if booking_id is None:
+            continue  # a hold's claim: below
+        claimed_by[str(booking_id)].add(seat)
+        if seat not in confirmed.get(str(booking_id), ()):
+            violations.append(f"seat {seat} is claimed by booking {booking_id}, not a CONFIRMED booking of it")
+        if shown.get(seat) != "B":
+            violations.append(f"seat {seat} is a booking's, but the availability shows it {shown.get(seat)}")
+    for seat, hold_id, live in hold_claims:
+        if hold_id not in known_holds:
+            violations.append(f"seat {seat} is claimed by hold {hold_id}, which is not a hold of this show")
+        if not live:
+            continue  # a lapsed claim is a free seat, whoever's it was
+        claimed_by[hold_id].add(seat)
+        if seat not in live_holds.get(hold_id, ()):
+            violations.append(f"seat {seat} is claimed by hold {hold_id}, not a live hold of it")
+        if shown.get(seat) != "H":
+            violations.append(f"seat {seat} is a live hold's, but the availability shows it {shown.get(seat)}")
+    for owner, seats in sorted({**confirmed, **live_holds}.items()):
+        missing = sorted(seats - claimed_by[owner])
+        if missing:
+            violations.append(f"confirmed booking or live hold {owner} has seat {missing[0]} "
+                              f"(and {len(missing) - 1} more) without claiming it")
+    # A hold may lapse between the two reads, never the other way round: an H needs a hold's
+    # claim, lapsed or not, and a B a booking's.
+    claimants = {"H": {seat for seat, _, _ in hold_claims},
+                 "B": {seat for seat, booking_id in claims if booking_id is not None}}
+    for seat, letter in shown.items():
+        if letter in claimants and seat not in claimants[letter]:
+            violations.append(f"seat {seat} shows {AVAILABILITY_LETTERS[letter]}, but no "
+                              f"{'hold' if letter == 'H' else 'booking'} claims it")
+    return violations

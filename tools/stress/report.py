@@ -6,7 +6,7 @@ import math
 import sys
 import threading
 import time
-from typing import Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
 from .events import Answer
 
@@ -44,8 +44,10 @@ def max_in_flight(answers: Sequence[Answer]) -> int:
 class Progress:
     """A one-line bar on stderr, redrawn at most ten times a second; silent when off."""
 
-    def __init__(self, total: int, label: str, enabled: bool, stream: TextIO = sys.stderr):
+    def __init__(self, total: int, label: str, enabled: bool, stream: TextIO = sys.stderr,
+                 detail: Callable[[], str] = lambda: ""):
         self.total, self.label, self.enabled, self.stream = max(1, total), label, enabled, stream
+        self.detail = detail  # more figures after the count, e.g. a rate
         self.done = 0
         self.lock = threading.Lock()
         self.drawn_at = 0.0
@@ -61,7 +63,8 @@ class Progress:
     def _draw(self) -> None:
         width = 30
         filled = min(width, int(width * self.done / self.total))
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}")
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total}"
+                          f"{self.detail()}")
         self.stream.flush()
 
     def finish(self) -> None:

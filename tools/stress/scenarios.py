@@ -37,18 +37,31 @@ def new_run_id() -> str:
 
 
 def create_show(database_url: str, rows: int, seats_per_row: int, name: str) -> str:
-    """A fresh show through the service layer (the admin function's path), in DATABASE_URL."""
+    """A fresh show of one section of `rows` x `seats_per_row` seats, in DATABASE_URL."""
+    from chalicelib.layout import grid
+
+    return create_show_in(database_url, grid(rows, seats_per_row), name)
+
+
+def create_show_in(database_url: str, layout, name: str, hold_minutes: Optional[int] = None,
+                   max_seats_per_user: Optional[int] = None) -> str:
+    """A fresh show of `layout` (a chalicelib.layout.Layout) through the service layer (the
+    admin function's path), in DATABASE_URL; the show's defaults where a setting is None."""
     from chalicelib import db, services
     from chalicelib.config import parse_database_url
-    from chalicelib.layout import grid
     from chalicelib.validation import ShowRequest
+    from tools.admin.cli import CREATE_SHOW_STATEMENT_TIMEOUT_MS
 
-    db.configure(parse_database_url(database_url))
+    # A stadium's seats go in with one statement: the admin function's timeout, not a booking's.
+    db.configure(parse_database_url(database_url, statement_timeout_ms=int(CREATE_SHOW_STATEMENT_TIMEOUT_MS)))
+    settings = {"hold_minutes": hold_minutes, "max_seats_per_user": max_seats_per_user}
     try:
         start = datetime.now(timezone.utc) + timedelta(days=30)
-        return str(services.create_show(ShowRequest(name, start, grid(rows, seats_per_row))).id)
+        request = ShowRequest(name, start, layout, **{key: value for key, value in settings.items() if value})
+        return str(services.create_show(request).id)
     finally:
-        db.close()  # forked containers must not inherit it (they would forget it anyway)
+        # Back to a booking's timeouts, and no open connection: forked containers inherit both.
+        db.configure(parse_database_url(database_url))
 
 
 def is_seat_unavailable(answer: Answer, asked: Sequence[str]) -> bool:
