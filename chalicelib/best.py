@@ -28,6 +28,7 @@ class RowSeat:
     category: str
     accessible: bool
     free: bool
+    ordinal: int = 0  # place in the layout
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ class SectionMemo:
 
 
 SECTION_MEMO_SECONDS = 5.0
+SECTION_CHUNK = 200  # free seats (and row ends) best available reads at a time
 SECTION_MEMO_ENTRIES = 100_000
 _sections_seen = SectionMemo(SECTION_MEMO_SECONDS)
 
@@ -129,13 +130,36 @@ def _best_groups(repository: Repository, show_id: uuid.UUID, sections: List[int]
         key = (show_id, section, request.category, request.accessible)
         if _sections_seen.too_small(key, request.count):
             continue
-        seats = repository.section_seats(show_id, section)
-        groups = list(islice(best.candidates(seats, request.count, request.category, request.accessible),
-                             CANDIDATES_READ))
-        _sections_seen.saw(key, best.largest_group(seats, request.category, request.accessible))
+        groups, largest = _section_groups(repository, show_id, section, request)
+        if largest is not None:
+            _sections_seen.saw(key, largest)
         if groups:
             return sections[index:], groups
     return None
+
+
+def _section_groups(repository: Repository, show_id: uuid.UUID, section: int, request: BestRequest):
+    """(the section's best groups, best first; the largest group it offers, when it was read
+    to its end). Reads SECTION_CHUNK free seats at a time, front rows first, and stops at the
+    first chunk whose rows have a group: the best groups are in the front rows, and reading a
+    fresh 1,000-seat section whole cost more than the claim. A chunk ends at a whole row (a
+    row's runs are only known whole)."""
+    after, largest = -1, 0
+    while True:
+        seats = repository.section_seats(show_id, section, after, SECTION_CHUNK)
+        whole = len(seats) < SECTION_CHUNK
+        if not whole:
+            complete = [seat for seat in seats if seat.row != seats[-1].row]
+            seats = complete or repository.section_seats(show_id, section, after)  # a row longer than a chunk
+            whole = not complete
+        groups = list(islice(best.candidates(seats, request.count, request.category, request.accessible),
+                             CANDIDATES_READ))
+        if groups:
+            return groups, None
+        largest = max(largest, best.largest_group(seats, request.category, request.accessible))
+        if whole or not seats:
+            return [], largest
+        after = seats[-1].ordinal
 
 
 def _authorised_hold(repository: Repository, hold_id: uuid.UUID, token: str, for_update: bool = False) -> Hold:

@@ -259,10 +259,12 @@ class Repository:
                                                     booking_id=booking_id, new_token_hash=new_token_hash)[0]
         return Confirmation(ConfirmOutcome(outcome), *fields, seats=_seats(seats))
 
-    def section_seats(self, show_id: uuid.UUID, section: int) -> List[RowSeat]:
-        """One section's (by layout index) free seats and each row's first and last seat, in
-        layout order, each free or not right now."""
-        return [RowSeat(*row) for row in self._run("section_seats", show_id=show_id, section=section)]
+    def section_seats(self, show_id: uuid.UUID, section: int, after: int = -1,
+                      limit: Optional[int] = None) -> List[RowSeat]:
+        """A section's (by layout index) free seats after ordinal `after` (at most `limit`) and
+        each row's first and last seat, in layout order, each free or not right now."""
+        return [RowSeat(*row) for row in self._run("section_seats", show_id=show_id, section=section, after=after,
+                                                   limit=limit)]
 
     def lock_user(self, show_id: uuid.UUID, user_id: str) -> None:
         """Until the transaction ends, this user's other claims on this show wait."""

@@ -1,5 +1,6 @@
--- One section's free seats in layout order, with each row's first and last seat whatever their
--- state (the row's middle is theirs), for best available: taken seats in between add nothing
+-- A section's free seats in layout order after ordinal :after (at most :limit of them; NULL: all),
+-- with each row's first and last seat whatever their state (the row's middle is theirs), for
+-- best available: taken seats in between add nothing
 -- that numbers do not say (adjacent means consecutive numbers, both free). A plain read: it
 -- locks nothing; the claim that follows decides. Each seat's claim is probed through the
 -- unique index (LATERAL ... LIMIT 1): a join, or a NOT EXISTS the planner hashes, reads every
@@ -17,7 +18,8 @@ WITH section AS (
     WHERE seats.show_id = :show_id AND seats.section_position = :section
     WINDOW row_seats AS (PARTITION BY seats.row_label)
 )
-SELECT id, row_label, number, category_id, accessible, free
+SELECT id, row_label, number, category_id, accessible, free, ordinal
 FROM section
-WHERE free OR row_end
+WHERE (free OR row_end) AND ordinal > :after
 ORDER BY ordinal
+LIMIT :limit

@@ -1,7 +1,13 @@
 """Best available on crafted rows: ranking, aisles, row ends, taken seats, filters, and the
 stranded-single rule, including where a single cannot be avoided."""
+from dataclasses import replace
+
+import pytest
+
+from chalicelib import holds
 from chalicelib.best import RowSeat, candidates, largest_group, row_groups, stranded_singles
 from chalicelib.holds import SectionMemo
+from chalicelib.validation import BestRequest
 
 
 def row(pattern: str, label: str = "A", category: str = "STD", accessible=(), categories=None):
@@ -103,3 +109,35 @@ def test_the_section_memo_skips_a_section_too_small_until_its_entry_is_old():
     assert memo.too_small(key, 2)
     now[0] += 0.2
     assert not memo.too_small(key, 2)  # stale: read it again
+
+
+class ChunkedSection:
+    """section_seats.sql over a list: free seats and row ends after `after`, at most `limit`."""
+
+    def __init__(self, rows):
+        seats = [seat for label, pattern in rows for seat in row(pattern, label)]
+        self.seats = [replace(seat, ordinal=index) for index, seat in enumerate(seats)]
+        self.reads = 0
+
+    def section_seats(self, show_id, section, after=-1, limit=None):
+        self.reads += 1
+        ends = {}
+        for seat in self.seats:
+            ends.setdefault(seat.row, []).append(seat.number)
+        sent = [seat for seat in self.seats if seat.ordinal > after
+                and (seat.free or seat.number in (min(ends[seat.row]), max(ends[seat.row])))]
+        return sent[:limit] if limit else sent
+
+
+@pytest.mark.parametrize("chunk", [3, 5, 8, 1000])
+def test_reading_a_section_in_chunks_finds_what_reading_it_whole_finds(monkeypatch, chunk):
+    monkeypatch.setattr(holds, "SECTION_CHUNK", chunk)
+    rows = [("A", "xxxxxxxx"), ("B", "x.x.x.x."), ("C", "..........x.."), ("D", "......")]
+    section = ChunkedSection(rows)
+    groups, largest = holds._section_groups(section, "show", 0, BestRequest("u", 3))
+    whole = list(candidates(section.section_seats("show", 0), 3))
+    assert [numbers(group) for group in groups] == [numbers(group) for group in whole][:len(groups)]
+    assert numbers(groups[0]) == [6, 7, 8] and groups[0].seats[0].row == "C"  # the middle of 1-13
+    assert largest is None  # a group was found: the section's largest is not known
+    groups, largest = holds._section_groups(section, "show", 0, BestRequest("u", 11))
+    assert (groups, largest) == ([], 10)  # no group of 11: read to its end, row C's ten is the largest
