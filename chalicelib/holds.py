@@ -63,11 +63,6 @@ def _hold_best(show_id: uuid.UUID, request: BestRequest, idempotency_key: Option
 
 def _claim_best(repository: Repository, claimant: Claimant):
     request = claimant.request
-    started = repository.show_has_started(claimant.show_id)
-    if started is None:
-        raise NotFound("No such show.")
-    if started:
-        raise ShowStarted()
     sections = _sections_to_search(repository, claimant.show_id, request)
     chooser = random.Random()
     for attempt in range(BEST_TRIES):
@@ -84,7 +79,12 @@ def _claim_best(repository: Repository, claimant: Claimant):
 
 def _sections_to_search(repository: Repository, show_id: uuid.UUID, request: BestRequest) -> List[int]:
     """The layout indexes of the sections to search, nearest the stage first."""
-    names, categories = repository.outline(show_id)
+    outline = repository.outline(show_id)
+    if outline is None:
+        raise NotFound("No such show.")
+    started, names, categories = outline
+    if started:
+        raise ShowStarted()
     if request.category is not None and request.category not in categories:
         raise ValidationError(f"This show has no category {request.category!r}.")
     if request.section is None:

@@ -179,20 +179,15 @@ class Repository:
         return [replace(show, categories=categories.get(show.id, ()),
                         sections=tuple(sections.get(show.id, ()))) for show in shows]
 
-    def outline(self, show_id: uuid.UUID) -> Tuple[List[str], List[str]]:
-        """The show's section names (layout order) and category ids: two small reads, no
-        availability counted."""
-        names = [row[0] for row in self._run("section_names", show_id=show_id)]
-        return names, [category.id for category in self._categories([show_id]).get(show_id, ())]
+    def outline(self, show_id: uuid.UUID) -> Optional[Tuple[bool, List[str], List[str]]]:
+        """Whether the show has started, its section names (layout order) and its category ids,
+        in one round trip; None for an unknown show."""
+        rows = self._run_inlined("best_outline", show_id=show_id)
+        return (rows[0][0], list(rows[0][1]), list(rows[0][2])) if rows else None
 
     def show_size(self, show_id: uuid.UUID) -> Optional[int]:
         """The show's number of seats; None for an unknown show."""
         rows = self._run("find_show_size", show_id=show_id)
-        return rows[0][0] if rows else None
-
-    def show_has_started(self, show_id: uuid.UUID) -> Optional[bool]:
-        """True or False for a show that exists, None for one that doesn't."""
-        rows = self._run("find_show_start", show_id=show_id)
         return rows[0][0] if rows else None
 
     def insert_show(self, show_id: uuid.UUID, name: str, start_time: datetime, layout: Layout, hold_minutes: int,
@@ -263,8 +258,8 @@ class Repository:
                       limit: Optional[int] = None) -> List[RowSeat]:
         """A section's (by layout index) free seats after ordinal `after` (at most `limit`) and
         each row's first and last seat, in layout order, each free or not right now."""
-        return [RowSeat(*row) for row in self._run("section_seats", show_id=show_id, section=section, after=after,
-                                                   limit=limit)]
+        return [RowSeat(*row) for row in self._run_inlined("section_seats", show_id=show_id, section=section,
+                                                           after=after, limit=limit)]
 
     def lock_user(self, show_id: uuid.UUID, user_id: str) -> None:
         """Until the transaction ends, this user's other claims on this show wait."""

@@ -64,10 +64,6 @@ class FakeRepository:
         row = self.tables.shows.get(show_id)
         return None if row is None else row["total_seats"]
 
-    def show_has_started(self, show_id: uuid.UUID) -> Optional[bool]:
-        row = self.tables.shows.get(show_id)
-        return None if row is None else row["start_time"] <= self.now
-
     def insert_show(self, show_id: uuid.UUID, name: str, start_time: datetime, layout: Layout, hold_minutes: int,
                     max_seats_per_user: int) -> Show:
         prices = {category.id: category.price for category in layout.categories}

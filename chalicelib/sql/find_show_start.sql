@@ -1,1 +1,0 @@
-SELECT start_time <= now() AS started FROM shows WHERE id = :show_id
