@@ -117,7 +117,7 @@ class SectionMemo:
         self._largest[key] = (largest, self.clock())
 
 
-SECTION_MEMO_SECONDS = 5.0
+SECTION_MEMO_SECONDS = 30.0
 SECTION_CHUNK = 200  # free seats (and row ends) best available reads at a time
 SECTION_MEMO_ENTRIES = 100_000
 _sections_seen = SectionMemo(SECTION_MEMO_SECONDS)
