@@ -161,11 +161,15 @@ def _is_connection_lost(exc: BaseException) -> bool:
 
 def begin_statement(statement_timeout_ms: int, lock_timeout_ms: int) -> str:
     """Opens a transaction with its timeouts in one round trip (simple query protocol).
-    SET LOCAL ends with the transaction, so no setting leaks to another client behind a pooler."""
+    SET LOCAL ends with the transaction, so no setting leaks to another client behind a pooler.
+    standard_conforming_strings is on by default since PostgreSQL 9.1; the hot path writes its
+    values into its statements as literals that rely on it (quotes doubled, backslashes plain),
+    so each transaction says so itself rather than trust the server's or the session's setting."""
     return (
         "START TRANSACTION; "
         f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}; "
-        f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"
+        f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}; "
+        "SET LOCAL standard_conforming_strings = on"
     )
 
 

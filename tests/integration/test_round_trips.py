@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import pg8000.core
 import pytest
 
-from chalicelib import holds, services
+from chalicelib import db, holds, services
 from chalicelib.errors import SeatUnavailable
 from chalicelib.validation import BookingRequest, HoldRequest
 
@@ -79,3 +79,16 @@ def test_values_written_into_the_statement_arrive_as_they_were_sent(show, seat_i
                                                             key).token)
     assert sql("SELECT count(*) FROM seats WHERE show_id = :show", show=show.id)[0][0] == len(seat_ids)
     assert isinstance(booking.id, uuid.UUID)
+
+
+def test_inlined_values_stay_literal_even_where_backslashes_would_escape(show, seat_ids, sql):
+    """With standard_conforming_strings off, a backslash before a quote would end the literal
+    early; every transaction sets it on itself, whatever the session (or server) says."""
+    user_id = "x\\'); DELETE FROM seats; --"
+    db.connection().run("SET standard_conforming_strings = off")  # this thread's session
+    try:
+        booking = services.book_seats(show.id, BookingRequest(user_id, (seat_ids[0],))).booking
+    finally:
+        db.connection().run("SET standard_conforming_strings = on")
+    assert sql("SELECT user_id FROM bookings WHERE id = :id", id=booking.id) == [[user_id]]
+    assert sql("SELECT count(*) FROM seats WHERE show_id = :show", show=show.id)[0][0] == len(seat_ids)
