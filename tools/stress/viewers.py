@@ -34,7 +34,7 @@ import random
 import sys
 import threading
 from collections import Counter
-from contextlib import ExitStack
+from contextlib import ExitStack, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -374,9 +374,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     modes = tuple(mode for mode in MODES if mode in (args.mode or MODES))
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     try:
-        rounds, counted = storm(args.viewers, modes, args.duration, args.endpoint, args.interval, args.book_every,
-                                args.rows, args.seats_per_row, args.timeout, args.processes, args.seed, progress,
-                                log=lambda message: print(f"viewers: {message}", file=sys.stderr, flush=True))
+        # The origin runs in this process, and the app writes a JSON log line per request to
+        # stdout (in Lambda, CloudWatch's): written, as there, and dropped, so that stdout
+        # carries the report.
+        with open(os.devnull, "w") as devnull, redirect_stdout(devnull):
+            rounds, counted = storm(args.viewers, modes, args.duration, args.endpoint, args.interval,
+                                    args.book_every, args.rows, args.seats_per_row, args.timeout, args.processes,
+                                    args.seed, progress,
+                                    log=lambda message: print(f"viewers: {message}", file=sys.stderr, flush=True))
     except (PrivateServerError, RuntimeError) as error:
         print(f"viewers: {error}", file=sys.stderr)
         return 2
