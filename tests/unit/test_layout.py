@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib import validation
 from chalicelib.errors import ValidationError
-from chalicelib.layout import MAX_SEATS, MAX_SECTIONS, grid, parse_layout
+from chalicelib.layout import MAX_SECTIONS, grid, parse_layout
 from tools.admin import example_layouts
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
