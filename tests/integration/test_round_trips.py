@@ -1,69 +1,40 @@
 """What a booking costs on the wire: round trips to PostgreSQL and transactions, counted where
 pg8000 sends (every flush of its socket is followed by a wait for the server's answer)."""
 import uuid
-from contextlib import contextmanager
 
-import pg8000.core
 import pytest
 
 from chalicelib import db, holds, services
 from chalicelib.errors import SeatUnavailable
 from chalicelib.validation import BookingRequest, HoldRequest
+from tools.stress.bench.cost import Wire
 
 
-@pytest.fixture
-def wire(monkeypatch):
-    """Counts round trips and transaction starts of this thread's connection while `counting`."""
-    counts = {"round_trips": 0, "transactions": 0, "on": False}
-    real_flush, real_send_query = pg8000.core._flush, pg8000.core.CoreConnection.send_QUERY
-
-    def flush(sock):
-        counts["round_trips"] += counts["on"]
-        real_flush(sock)
-
-    def send_query(self, statement):
-        counts["transactions"] += counts["on"] and statement.startswith("START TRANSACTION")
-        real_send_query(self, statement)
-
-    monkeypatch.setattr(pg8000.core, "_flush", flush)
-    monkeypatch.setattr(pg8000.core.CoreConnection, "send_QUERY", send_query)
-
-    @contextmanager
-    def counting():
-        counts.update(round_trips=0, transactions=0, on=True)
-        try:
-            yield counts
-        finally:
-            counts["on"] = False
-
-    return counting
-
-
-def test_a_booking_is_one_transaction_of_three_round_trips(show, seat_ids, wire):
+def test_a_booking_is_one_transaction_of_three_round_trips(show, seat_ids):
     services.get_show(show.id)  # this thread's connection is open, as in a warm container
-    with wire() as counts:
+    with Wire() as counts:
         booking = services.book_seats(show.id, BookingRequest("ann", (seat_ids[0], seat_ids[1])), "key-1")
     assert booking.booking.status.value == "CONFIRMED"
-    assert counts["transactions"] == 1
-    assert counts["round_trips"] == 3  # START TRANSACTION + SET LOCALs, modex_claim, COMMIT
+    assert counts.transactions == 1
+    assert counts.round_trips == 3  # START TRANSACTION + SET LOCALs, modex_claim, COMMIT
 
 
-def test_a_refused_booking_is_one_transaction_too(show, seat_ids, wire):
+def test_a_refused_booking_is_one_transaction_too(show, seat_ids):
     services.book_seats(show.id, BookingRequest("ann", (seat_ids[0],)))
-    with wire() as counts, pytest.raises(SeatUnavailable):
+    with Wire() as counts, pytest.raises(SeatUnavailable):
         services.book_seats(show.id, BookingRequest("bob", (seat_ids[0], seat_ids[1])))
-    assert counts["transactions"] == 1
-    assert counts["round_trips"] == 3
+    assert counts.transactions == 1
+    assert counts.round_trips == 3
 
 
-def test_a_hold_and_its_confirmation_are_three_round_trips_each(show, seat_ids, wire):
+def test_a_hold_and_its_confirmation_are_three_round_trips_each(show, seat_ids):
     services.get_show(show.id)
-    with wire() as counts:
+    with Wire() as counts:
         issued = holds.hold_seats(show.id, HoldRequest("ann", (seat_ids[0],)))
-    assert (counts["transactions"], counts["round_trips"]) == (1, 3)
-    with wire() as counts:
+    assert (counts.transactions, counts.round_trips) == (1, 3)
+    with Wire() as counts:
         holds.confirm_hold(issued.hold.id, issued.token)
-    assert (counts["transactions"], counts["round_trips"]) == (1, 3)
+    assert (counts.transactions, counts.round_trips) == (1, 3)
 
 
 @pytest.mark.parametrize("user_id", ["o'brien", "back\\slash", "'); DROP TABLE seats; --", "$$ dollar $$", "ünï 𝄞"])

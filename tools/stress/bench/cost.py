@@ -37,14 +37,15 @@ def backend_cpu_s(pid: int) -> float:
 
 
 class Wire:
-    """Counts what this process's pg8000 sends: every flush is a round trip (pg8000 waits for
-    the answer before it sends again), every START TRANSACTION a transaction."""
+    """While the block runs, counts what this process's pg8000 sends: every flush is a round
+    trip (pg8000 waits for the answer before it sends again), every START TRANSACTION a
+    transaction. tests/integration/test_round_trips.py counts with it too."""
 
-    def __init__(self):
+    def __enter__(self) -> "Wire":
         import pg8000.core
 
         self.round_trips = self.transactions = 0
-        real_flush, real_send_query = pg8000.core._flush, pg8000.core.CoreConnection.send_QUERY
+        self._real = real_flush, real_send_query = pg8000.core._flush, pg8000.core.CoreConnection.send_QUERY
 
         def flush(sock):
             self.round_trips += 1
@@ -56,15 +57,21 @@ class Wire:
 
         pg8000.core._flush = flush
         pg8000.core.CoreConnection.send_QUERY = send_query
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        import pg8000.core
+
+        pg8000.core._flush, pg8000.core.CoreConnection.send_QUERY = self._real
 
 
-def measure(book, seats, wire: Wire, backend_pid: int) -> dict:
+def measure(book, seats, backend_pid: int) -> dict:
     """Calls book(seat) for each seat; per call: round trips, transactions, ms of wall, client
     CPU and backend CPU."""
-    wire.round_trips = wire.transactions = 0
     wall, client, backend = time.perf_counter(), time.process_time(), backend_cpu_s(backend_pid)
-    for seat in seats:
-        book(seat)
+    with Wire() as wire:
+        for seat in seats:
+            book(seat)
     count = len(seats)
     return {
         "round_trips": wire.round_trips / count,
@@ -134,7 +141,6 @@ def main(argv=None) -> int:
         show = services.create_show(ShowRequest("Cost", start, grid(min(rows, 26), 100)))
         extra = [services.create_show(ShowRequest("Cost", start, grid(26, 100))) for _ in range(rows // 26)]
         seats = [(s.id, seat.id) for s in [show, *extra] for seat, _ in services.seat_map(s.id).seats]
-        wire = Wire()
         backend_pid = db.connection().run("SELECT pg_backend_pid()")[0][0]
 
         def book(seat):
@@ -156,10 +162,10 @@ def main(argv=None) -> int:
         count = args.bookings
         mine, checkouts = seats[:count], seats[count:2 * count]
         races = seats[2 * count:2 * count + args.races]
-        measure(book, mine[:50], wire, backend_pid)  # warm up: plan caches, the connection
-        booked = measure(book, mine[50:], wire, backend_pid)
-        refusals = measure(refused, mine[50:], wire, backend_pid)
-        checked_out = measure(check_out, checkouts, wire, backend_pid)
+        measure(book, mine[:50], backend_pid)  # warm up: plan caches, the connection
+        booked = measure(book, mine[50:], backend_pid)
+        refusals = measure(refused, mine[50:], backend_pid)
+        checked_out = measure(check_out, checkouts, backend_pid)
         raced = race(services, db, BookingRequest, races, args.racers)
         db.close()
     finally:
