@@ -7,7 +7,7 @@ PORT ?= 8000
 # AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region (docs/deploy.md).
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: run test bench storm viewers clean
+.PHONY: run test bench storm viewers viewers-onsale clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ storm: $(VENV)/.installed
 ## viewers: 100, 1,000 and 5,000 viewers polling a seat map, through nginx's cache and straight (needs nginx)
 viewers: $(VENV)/.installed
 	$(PY) -m tools.stress viewers --plot docs/viewers.png
+
+## viewers-onsale: 100, 1,000 and 5,000 viewers polling through nginx while 3,000 buyers buy the concert hall (needs nginx)
+viewers-onsale: $(VENV)/.installed
+	$(PY) -m tools.stress viewers --onsale layouts/concert-hall.json --buyers 3000 --viewers 100 1000 5000 \
+		--mode proxy --plot docs/viewers-onsale.png
 
 clean:
 	rm -rf .data build .pytest_cache

@@ -150,7 +150,8 @@ def test_what_a_later_migration_creates_is_the_migrators_and_granted_to_the_app(
         shutil.copy(path, tmp_path / path.name)
     (tmp_path / "999_probe.sql").write_text(PROBE)
     monkeypatch.setattr(schema, "MIGRATIONS_DIR", tmp_path)
-    assert schema.migrate()[-2:] == ["008_roles", "999_probe"]
+    applied = schema.migrate()
+    assert "008_roles" in applied and applied[-1] == "999_probe"
 
     owner = superuser_connection(empty_database)
     login = f"modex_app_test_{secrets.token_hex(4)}"

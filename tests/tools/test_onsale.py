@@ -10,8 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from chalicelib import db
-from chalicelib.config import parse_database_url
+from tests.support.oversell import break_the_claim, one_seat_layout
 from tools.local import localdb
 from tools.stress import invariant, onsale_report
 from tools.stress.onsale import Call
@@ -158,17 +157,9 @@ def test_an_onsale_on_a_claim_that_never_conflicts_is_caught_overselling(databas
     """The check must bite: with a unique constraint that never conflicts (same name, so the
     claim's ON CONFLICT ON CONSTRAINT still finds it), buyers who picked the one seat of the
     room at once are all sold it, and the run must say so and exit 1."""
-    one_seat = tmp_path / "one-seat.json"
-    one_seat.write_text(json.dumps({"currency": "EUR", "categories": [{"id": "STD", "name": "Standard", "price": 0}],
-                                    "sections": [{"name": "Box", "rows": [{"label": "A", "seats": 1,
-                                                                           "category": "STD"}]}]}))
+    one_seat = one_seat_layout(tmp_path)
     with localdb.database_on(localdb.with_database(database_url, "postgres"), "modex_onsale_broken") as broken_url:
-        con = db.connect(parse_database_url(broken_url))
-        try:
-            con.run("ALTER TABLE seat_bookings DROP CONSTRAINT seat_bookings_show_seat_key, "
-                    "ADD CONSTRAINT seat_bookings_show_seat_key UNIQUE (show_id, seat_id, booking_id, hold_id)")
-        finally:
-            con.close()
+        break_the_claim(broken_url)
         result = onsale("--layout", str(one_seat), "--buyers", "64", "--clients", "32", "--seats", "1-1",
                         "--abandon", "0", "--containers", "4", "--json", env={"DATABASE_URL": broken_url})
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]

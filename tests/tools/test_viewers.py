@@ -5,14 +5,11 @@ server) must show about one read per second for the show behind the cache, whate
 and exactly one read per poll without it. Needs nginx (.ci/run installs it): missing in CI is a
 failure, elsewhere a skip. About 15 s."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-from tools.stress import viewers
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWERS = 30
@@ -21,12 +18,7 @@ POLLS = VIEWERS * SECONDS // 2
 
 
 @pytest.fixture(scope="module")
-def storm():
-    missing = viewers.missing_tools()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail("missing in CI (.ci/run installs nginx and postgresql-15): " + "; ".join(missing))
-        pytest.skip("missing: " + "; ".join(missing))
+def storm(viewer_tools):
     result = subprocess.run([sys.executable, "-m", "tools.stress", "viewers", "--viewers", str(VIEWERS),
                              "--duration", str(SECONDS), "--json", "--no-progress"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -10,7 +10,7 @@ from chalicelib import db, schema, services
 from chalicelib.layout import parse_layout
 from chalicelib.validation import ShowRequest
 from tools.local import localdb
-from tools.local.serve import make_server
+from tools.local.serve import DEFAULT_PROCESSES, make_server
 
 DEMO_NAME = "Modex Demo Night"
 DEMO_LAYOUT = localdb.ROOT / "layouts" / "theatre.json"
@@ -47,7 +47,7 @@ def main() -> int:
         print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
         ensure_demo_show()
         db.close()
-        server = make_server(port=port, verbose=True)
+        server = make_server(port=port, verbose=True, processes=DEFAULT_PROCESSES)
         print(f"Modex is running at http://127.0.0.1:{port}/  (API: http://127.0.0.1:{port}/api/shows)")
         print("Press Ctrl-C to stop.", flush=True)
         try:

@@ -7,6 +7,11 @@ database connection per request and exhaust `max_connections` under a burst). Ch
 the in-flight request on the app object (aws/chalice#759), which threads would overwrite;
 `thread_local_requests` gives each thread its own. Requests are never serialised.
 
+With `processes` > 1 (`make run`: one per CPU) the server forks copies of itself that accept
+on the same listening socket, the workers shared out between them: one Python process's
+threads take turns on its interpreter (~2 ms of CPU a booking), so a burst of 50 would
+otherwise queue for one CPU, not for the database.
+
 Every answer is the contract's: JSON errors `{"error", "message"}` with `Content-Type:
 application/json` (the standard library's own HTML error pages included), 405 with an `Allow`
 header for any method a path does not serve (TRACE, CONNECT and made-up ones too, which Chalice
@@ -15,7 +20,9 @@ answers alike.
 """
 import json
 import mimetypes
+import math
 import os
+import signal
 import socket
 import sys
 import threading
@@ -38,6 +45,7 @@ API_PREFIX = "/api"
 # Like a stage's reserved concurrency: at most this many requests (and database
 # connections) at once; more wait in the listen backlog.
 DEFAULT_WORKERS = int(os.environ.get("MODEX_LOCAL_WORKERS", 32))
+DEFAULT_PROCESSES = int(os.environ.get("MODEX_LOCAL_PROCESSES", os.cpu_count() or 1))
 mimetypes.add_type("text/javascript", ".js")
 # The methods API Gateway (and so Chalice) can route; any other never reaches the app.
 GATEWAY_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -217,15 +225,39 @@ class ModexServer(HTTPServer):
     request_queue_size = 512
 
     def __init__(self, address, app, served_methods: dict, frontend_dir: Path = FRONTEND_DIR,
-                 verbose: bool = False, workers: int = DEFAULT_WORKERS):
+                 verbose: bool = False, workers: int = DEFAULT_WORKERS, processes: int = 1):
         thread_local_requests(app)
         self.gateway = LocalGateway(app, Config())
         self.route_matcher = RouteMatcher(list(app.routes))
         self.served_methods = served_methods  # route -> its Allow header
         self.frontend_dir = frontend_dir
         self.verbose = verbose
-        self.workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modex-worker")
+        self.workers = ThreadPoolExecutor(max_workers=math.ceil(workers / processes), thread_name_prefix="modex-worker")
+        self.parent_pid = os.getpid()
+        self.children = []
         super().__init__(address, ModexHandler)
+        if processes > 1:
+            self._fork(processes - 1)
+
+    def _fork(self, count: int) -> None:
+        """Copies of this server that accept on the same socket; each opens its own database
+        connections (chalicelib.db forgets the parent's at a fork). Non-blocking accept: every
+        waiting process wakes for a connection, the ones that lose it go back to waiting."""
+        self.socket.setblocking(False)
+        for _ in range(count):
+            pid = os.fork()
+            if pid == 0:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                try:
+                    self.serve_forever()
+                finally:
+                    os._exit(0)
+            self.children.append(pid)
+
+    def service_actions(self):
+        if os.getpid() != self.parent_pid and os.getppid() != self.parent_pid:
+            os._exit(0)  # a copy whose parent is gone (killed without stopping it) stops too
 
     def process_request(self, request, client_address):
         self.workers.submit(self._serve_connection, request, client_address)
@@ -241,6 +273,11 @@ class ModexServer(HTTPServer):
     def server_close(self):
         super().server_close()
         self.workers.shutdown(wait=False, cancel_futures=True)
+        for pid in self.children:
+            os.kill(pid, signal.SIGTERM)
+        for pid in self.children:
+            os.waitpid(pid, 0)
+        self.children = []
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8000, verbose: bool = False, **options) -> ModexServer:
@@ -251,4 +288,4 @@ def make_server(host: str = "127.0.0.1", port: int = 8000, verbose: bool = False
 
 if __name__ == "__main__":
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
-    make_server(port=port, verbose=True).serve_forever()
+    make_server(port=port, verbose=True, processes=DEFAULT_PROCESSES).serve_forever()

@@ -1,12 +1,14 @@
 """A crowd of viewers polling one URL on 127.0.0.1, for the viewer storm (viewers.py): asyncio
 tasks in a few worker processes (`python -m tools.stress.crowd JOB`), each poll on a connection
-of its own with If-None-Match, every request with a timeout, every worker stopping by itself.
-A worker prints its records as one JSON line: (status or error, start, seconds, cache status)."""
+of its own with If-None-Match, every request with a timeout, every worker stopping by itself
+(or earlier, when a line `stop` comes on its stdin). A worker prints its records as one JSON
+line: (status or error, start, seconds, cache status)."""
 import asyncio
 import json
 import random
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Dict, Tuple
@@ -63,13 +65,16 @@ async def _exchange(port: int, request: bytes) -> bytes:
         transport.close()
 
 
-async def _viewer(job: dict, offset: float, records: list) -> None:
-    """Polls every `interval` seconds from start_at + offset until the deadline. A poll that
-    comes back late is not made up for: the next one goes at once, not in a burst."""
+async def _viewer(job: dict, offset: float, records: list, stopped: threading.Event) -> None:
+    """Polls every `interval` seconds from start_at + offset until the deadline (or until
+    stopped). A poll that comes back late is not made up for: the next one goes at once, not
+    in a burst."""
     deadline = job["start_at"] + job["duration"]
     due, etag = job["start_at"] + offset, None
-    while due < deadline:
+    while due < deadline and not stopped.is_set():
         await asyncio.sleep(max(0.0, due - time.monotonic()))
+        if stopped.is_set():
+            break
         started = time.monotonic()
         conditional = f"If-None-Match: {etag}\r\n" if etag else ""
         request = (f"GET {job['path']} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
@@ -94,9 +99,17 @@ def _worker(job: dict) -> None:
     raise_open_file_limit()
     rng = random.Random(job["seed"])
     records: list = []
+    stopped = threading.Event()
+
+    def listen() -> None:
+        for line in sys.stdin:
+            if line.strip() == "stop":
+                stopped.set()
+
+    threading.Thread(target=listen, daemon=True).start()
 
     async def crowd() -> None:
-        await asyncio.gather(*(_viewer(job, rng.uniform(0, job["interval"]), records)
+        await asyncio.gather(*(_viewer(job, rng.uniform(0, job["interval"]), records, stopped)
                                for _ in range(job["viewers"])))
 
     asyncio.run(crowd())
@@ -105,9 +118,11 @@ def _worker(job: dict) -> None:
 
 def run_crowd(port: int, path: str, viewers: int, duration: float, interval: float, timeout: float,
               processes: int, seed: int, progress: report.Progress,
-              at_start: Callable[[], None] = lambda: None, at_end: Callable[[], None] = lambda: None) -> list:
+              at_start: Callable[[], None] = lambda: None, at_end: Callable[[], None] = lambda: None,
+              until: Callable[[], bool] = lambda: False) -> list:
     """`viewers` viewers spread over `processes` worker processes; their records, all of them.
-    `at_start` and `at_end` run when the first polls are due and when the last may start."""
+    `at_start` and `at_end` run when the first polls are due and when the last may start: after
+    `duration` seconds, or as soon as `until()` is true (looked at every 0.1 s)."""
     start_at = time.monotonic() + 1.0 + 0.2 * processes  # every worker started and waiting
     shares = [viewers // processes + (1 if index < viewers % processes else 0) for index in range(processes)]
     workers = []
@@ -115,15 +130,25 @@ def run_crowd(port: int, path: str, viewers: int, duration: float, interval: flo
         job = {"port": port, "path": path, "viewers": share, "start_at": start_at, "duration": duration,
                "interval": interval, "timeout": timeout, "seed": seed * 1000 + index}
         workers.append(subprocess.Popen([sys.executable, "-m", "tools.stress.crowd", json.dumps(job)],
-                                        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True))
+                                        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
     records = []
     try:
         time.sleep(max(0.0, start_at - time.monotonic()))
         at_start()
-        while time.monotonic() < start_at + duration:
-            time.sleep(min(1.0, max(0.0, start_at + duration - time.monotonic())))
-            progress.advance()
+        ticked = start_at
+        while time.monotonic() < start_at + duration and not until():
+            time.sleep(min(0.1, max(0.0, start_at + duration - time.monotonic())))
+            if time.monotonic() - ticked >= 1.0:
+                ticked += 1.0
+                progress.advance()
         at_end()
+        if time.monotonic() < start_at + duration:
+            for worker in workers:
+                try:
+                    worker.stdin.write("stop\n")
+                    worker.stdin.flush()
+                except OSError:  # a worker that died: its exit status says so below
+                    pass
         for worker in workers:
             # A viewer's last poll starts before the deadline and ends within its timeout.
             out, _ = worker.communicate(timeout=max(1.0, start_at + duration + timeout + 15 - time.monotonic()))

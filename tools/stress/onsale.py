@@ -40,7 +40,15 @@ RETRY_AFTER_CAP_S = 1.0  # a 503's Retry-After, followed up to this long
 def add_arguments(parser) -> None:
     """The onsale's own options (the target and output options are the common ones)."""
     parser.add_argument("--layout", required=True, metavar="FILE", help="venue layout (JSON), e.g. layouts/stadium.json")
-    parser.add_argument("--buyers", type=int, required=True, metavar="N", help="buyers of 1-6 seats each")
+    add_buyer_arguments(parser)
+    parser.add_argument("--create-function", metavar="NAME",
+                        help="with --lambda: the deployed create_show function that creates the show")
+    parser.add_argument("--seed", type=int, help="random seed for the buyers' choices")
+
+
+def add_buyer_arguments(parser, required: bool = True) -> None:
+    """The buyers' options and the created show's settings (also the viewer storm's, with --onsale)."""
+    parser.add_argument("--buyers", type=int, required=required, metavar="N", help="buyers of 1-6 seats each")
     parser.add_argument("--clients", type=int, default=16, metavar="C", help="concurrent clients (default 16)")
     parser.add_argument("--hold-minutes", type=int, default=10, metavar="M",
                         help="the created show's holdMinutes, 1-60 (default 10); 1 lets abandoned holds lapse "
@@ -53,9 +61,6 @@ def add_arguments(parser) -> None:
                         help="share of buyers who let their hold lapse, e.g. 0.05 or 5%% (default 5%%)")
     parser.add_argument("--attempts", type=int, default=4, metavar="A",
                         help="holds a refused buyer tries before giving up (default 4)")
-    parser.add_argument("--create-function", metavar="NAME",
-                        help="with --lambda: the deployed create_show function that creates the show")
-    parser.add_argument("--seed", type=int, help="random seed for the buyers' choices")
 
 
 def _seat_range(text: str) -> Tuple[int, int]:
@@ -285,6 +290,15 @@ def _read_room(target: Target, show_id: str) -> Tuple[List[Call], "SeatView", st
     return [_call_of("layout", layout), _call_of("availability", availability)], view, availability.headers.get("etag")
 
 
+def open_sale(target: Target, show_id: str, args, label: str, progress: bool) -> Sale:
+    """A sale of the show by buyers as `args` (--abandon, --attempts, --seats) say, once the
+    room and the crowd's first copy of its availability are read; its bar counts seats sold."""
+    setup_calls, view, etag = _read_room(target, show_id)
+    bar = report.Progress(len(view.room.seat_ids), label, progress)
+    return Sale(target, show_id, view, new_run_id(), args.abandon, args.attempts, args.seats, bar,
+                ordinals=view.room.ordinals_of(), calls=setup_calls, etag=etag, fetched_at=setup_calls[-1].started)
+
+
 def run(args, make_target: Callable[[], Target]) -> int:
     if args.buyers < 1 or args.clients < 1 or args.attempts < 1:
         raise SetupError("--buyers, --clients and --attempts must be at least 1")
@@ -292,12 +306,9 @@ def run(args, make_target: Callable[[], Target]) -> int:
     show_id = create_show(args, document)
     target = make_target()
     try:
-        setup_calls, view, etag = _read_room(target, show_id)
-        seats = len(view.room.seat_ids)
         progress = sys.stderr.isatty() if args.progress is None else args.progress
-        bar = report.Progress(seats, "sold", progress)
-        sale = Sale(target, show_id, view, new_run_id(), args.abandon, args.attempts, args.seats, bar,
-                    ordinals=view.room.ordinals_of(), calls=setup_calls, etag=etag, fetched_at=setup_calls[-1].started)
+        sale = open_sale(target, show_id, args, "sold", progress)
+        bar = sale.bar
         began = time.monotonic()
         bar.detail = lambda: onsale_report.progress_detail(bar.done, sale.refusals, began)
         seed = args.seed if args.seed is not None else secrets.randbits(32)

@@ -23,6 +23,9 @@ Everything listens on 127.0.0.1. Viewers are asyncio tasks in a few worker proce
 gives a worker thread to a connection for as long as it stays open, so keep-alive viewers would
 starve each other in direct mode). Every request has a timeout; every mode stops by itself.
 
+With --onsale LAYOUT --buyers N, an on-sale of a new show of the layout takes the booker's place
+and each round lasts as long as the sale (viewers_onsale.py).
+
 Exit 0 when every answer behind the proxy was 200 or 304; 1 otherwise; 2 when it could not run.
 Timeouts and refused connections in direct mode at large N are reported, not failed: an
 overloaded origin is what the cache is for.
@@ -34,16 +37,17 @@ import random
 import sys
 import threading
 from collections import Counter
-from contextlib import ExitStack, redirect_stdout
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from tools.local.nginx import NGINX, Nginx
 from tools.local.privatepg import PrivateServerError, postgres_bin_dir
 
-from . import report
+from . import onsale, report
 from .crowd import run_crowd
+from .scenarios import SetupError
 
 ROOT = Path(__file__).resolve().parents[2]
 # What the viewers poll. The seat list says Cache-Control: no-cache, so behind the proxy every
@@ -54,6 +58,7 @@ MODES = ("proxy", "direct")
 DEFAULT_VIEWERS = (100, 1000, 5000)
 MAX_VIEWERS = 10_000
 MAX_DURATION_S = 120.0
+ONSALE_DURATION_S = 60.0  # with --onsale, the most a round may last unless --duration says
 # nginx's $upstream_cache_status for an answer that the origin never saw.
 FROM_CACHE = {"HIT", "UPDATING", "STALE"}
 ANSWERED = (200, 304)
@@ -128,10 +133,10 @@ class Booker(threading.Thread):
         self.free = [seat["id"] for seat in seats if seat["status"] == "AVAILABLE"]
         random.Random(seed).shuffle(self.free)
 
-    def call(self, method: str, path: str, body: Optional[dict] = None):
+    def call(self, method: str, path: str, body: Optional[dict] = None, headers: Optional[dict] = None):
         from .events import Request
 
-        return self.target.call(Request(method, path, body))
+        return self.target.call(Request(method, path, body, headers or {}))
 
     def book_one(self) -> None:
         if self.free:
@@ -139,6 +144,18 @@ class Booker(threading.Thread):
             answer = self.call("POST", f"/shows/{self.show_id}/bookings", {"userId": f"viewer-booker-{seat}",
                                                                           "seatIds": [seat]})
             self.answers[answer.status or answer.error] += 1
+
+    def change_two(self) -> None:
+        """Books a seat, then holds another and confirms the hold: each way a seat is sold (an
+        on-sale holds and confirms), for telling the endpoint's reads from the sale's statements."""
+        self.book_one()
+        if self.free:
+            seat = self.free.pop()
+            hold = self.call("POST", f"/shows/{self.show_id}/holds", {"userId": f"viewer-holder-{seat}",
+                                                                     "seatIds": [seat]})
+            if hold.status == 201:
+                self.call("POST", f"/holds/{hold.body['id']}/confirm",
+                          headers={"Authorization": f"Bearer {hold.body['holdToken']}"})
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -198,18 +215,27 @@ def missing_tools() -> List[str]:
     return missing
 
 
-def storm(viewer_counts: Sequence[int] = DEFAULT_VIEWERS, modes: Sequence[str] = MODES, duration: float = 20.0,
-          endpoint: str = ENDPOINT, interval: float = 2.0, book_every: float = 0.5, rows: int = 10,
-          seats_per_row: int = 30, timeout: float = 10.0, processes: Optional[int] = None, seed: int = 1,
-          progress: bool = False, log: Callable[[str], None] = lambda message: None) -> Tuple[List[Round], List[str]]:
-    """Starts PostgreSQL, the origin and nginx; runs every (N, mode); returns the rounds and
-    the text of the statements counted as the endpoint's reads."""
+@dataclass
+class Stage:
+    """What the viewers poll and what counts the reads: a fresh database on a private
+    PostgreSQL with pg_stat_statements, the origin on a free port, nginx in front of it."""
+    database_url: str
+    origin_url: str
+    ports: Dict[str, int]  # mode -> the port the viewers poll
+    counter: ReadCounter
+    counted: List[str]  # the statements counted as the endpoint's reads
+
+
+@contextmanager
+def stage(endpoint: str, with_proxy: bool, timeout: float, seed: int,
+          log: Callable[[str], None]) -> Iterator[Stage]:
+    """Starts PostgreSQL, the origin and (`with_proxy`) nginx, and tells the endpoint's reads
+    from a booking's and a hold's statements on a show of its own; stops them all on exit."""
     from tools.local import localdb
     from tools.local.privatepg import PrivatePostgres
     from tools.local.serve import make_server
     from .scenarios import create_show
 
-    rounds: List[Round] = []
     with ExitStack() as stack:
         server = stack.enter_context(PrivatePostgres(preload=("pg_stat_statements",)))
         url = stack.enter_context(localdb.database_on(server.url("postgres"), "modex_viewers"))
@@ -220,30 +246,40 @@ def storm(viewer_counts: Sequence[int] = DEFAULT_VIEWERS, modes: Sequence[str] =
         stack.callback(origin.server_close)
         stack.callback(origin.shutdown)
         origin_url = f"http://127.0.0.1:{origin.server_address[1]}"
-        proxy = stack.enter_context(Nginx(origin.server_address[1])) if "proxy" in modes else None
+        ports = {"direct": origin.server_address[1]}
+        if with_proxy:
+            ports["proxy"] = stack.enter_context(Nginx(origin.server_address[1])).port
         counter = ReadCounter(url)
         stack.callback(counter.close)
-
-        def new_show(label: str) -> Tuple[str, Booker]:
-            show_id = create_show(url, rows, seats_per_row, name=f"Viewers {label}")
-            return show_id, Booker(origin_url, show_id, book_every, seed, timeout)
-
-        show_id, booker = new_show("calibration")
-        path = f"/shows/{show_id}{ENDPOINTS[endpoint]}"
-        counted = counter.calibrate(lambda: booker.call("GET", path), booker.book_one)
+        booker = Booker(origin_url, create_show(url, 1, 10, name="Viewers calibration"), 1.0, seed, timeout)
+        path = f"/shows/{booker.show_id}{ENDPOINTS[endpoint]}"
+        counted = counter.calibrate(lambda: booker.call("GET", path), booker.change_two)
         booker.target.close()
-        log(f"origin {origin_url}" + (f", nginx on 127.0.0.1:{proxy.port}" if proxy else "") +
+        log(f"origin {origin_url}" + (f", nginx on 127.0.0.1:{ports['proxy']}" if with_proxy else "") +
             f"; counting the database's calls of: {' | '.join(counted)}")
+        yield Stage(url, origin_url, ports, counter, counted)
+
+
+def storm(viewer_counts: Sequence[int] = DEFAULT_VIEWERS, modes: Sequence[str] = MODES, duration: float = 20.0,
+          endpoint: str = ENDPOINT, interval: float = 2.0, book_every: float = 0.5, rows: int = 10,
+          seats_per_row: int = 30, timeout: float = 10.0, processes: Optional[int] = None, seed: int = 1,
+          progress: bool = False, log: Callable[[str], None] = lambda message: None) -> Tuple[List[Round], List[str]]:
+    """Runs every (N, mode) on a stage (see `stage`); returns the rounds and the text of the
+    statements counted as the endpoint's reads."""
+    from .scenarios import create_show
+
+    rounds: List[Round] = []
+    with stage(endpoint, "proxy" in modes, timeout, seed, log) as where:
+        counter = where.counter
         for viewers in viewer_counts:
             for mode in modes:
-                show_id, booker = new_show(f"{viewers} {mode}")
-                port = proxy.port if mode == "proxy" else origin.server_address[1]
-                workers = processes or min(4, max(1, math.ceil(viewers / 1000)))
+                show_id = create_show(where.database_url, rows, seats_per_row, name=f"Viewers {viewers} {mode}")
+                booker = Booker(where.origin_url, show_id, book_every, seed, timeout)
                 marks: List[Snapshot] = []
                 booker.start()
                 try:
-                    records = run_crowd(port, f"/api/shows/{show_id}{ENDPOINTS[endpoint]}", viewers, duration,
-                                        interval, timeout, workers, seed,
+                    records = run_crowd(where.ports[mode], f"/api/shows/{show_id}{ENDPOINTS[endpoint]}", viewers,
+                                        duration, interval, timeout, crowd_processes(viewers, processes), seed,
                                         report.Progress(int(duration), f"viewers: N={viewers} {mode}", progress),
                                         at_start=lambda: marks.append(counter.snapshot()),
                                         at_end=lambda: marks.append(counter.snapshot()))
@@ -255,7 +291,12 @@ def storm(viewer_counts: Sequence[int] = DEFAULT_VIEWERS, modes: Sequence[str] =
                 figures = result.figures()
                 log(f"N={viewers} {mode}: {figures['answersPerSecond']} answers/s, p50 {figures['p50Ms']} ms, "
                     f"p99 {figures['p99Ms']} ms, database reads {figures['dbReadsPerSecond']}/s")
-    return rounds, counted
+    return rounds, where.counted
+
+
+def crowd_processes(viewers: int, processes: Optional[int]) -> int:
+    """Viewer processes: as asked, or one per 1,000 viewers, at most 4."""
+    return processes or min(4, max(1, math.ceil(viewers / 1000)))
 
 
 def _quiet_hang_ups(handle_error: Callable) -> Callable:
@@ -271,7 +312,7 @@ def _quiet_hang_ups(handle_error: Callable) -> Callable:
 
 # --------------------------------------------------------------------------- the report
 
-def _ms(value: Optional[float]) -> str:
+def ms_text(value: Optional[float]) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
@@ -285,8 +326,8 @@ def summary_table(rounds: Sequence[Round]) -> str:
         f = result.figures()
         cached = f"{100 * f['fromCache'] / max(1, f['requests']):.0f}%"
         lines.append(f"{f['viewers']:>7}  {f['mode']:<6}{f['pollsWantedPerSecond']:>8.0f}{f['answersPerSecond']:>10.1f}"
-                     f"{f['answered200']:>7}{f['answered304']:>7}{sum(f['others'].values()):>7}{_ms(f['p50Ms']):>8}"
-                     f"{_ms(f['p99Ms']):>8}{cached:>11}{f['dbReads']:>9}{f['dbReadsPerSecond']:>11.2f}")
+                     f"{f['answered200']:>7}{f['answered304']:>7}{sum(f['others'].values()):>7}{ms_text(f['p50Ms']):>8}"
+                     f"{ms_text(f['p99Ms']):>8}{cached:>11}{f['dbReads']:>9}{f['dbReadsPerSecond']:>11.2f}")
         if f["others"]:
             lines.append(" " * 9 + "other answers: " + ", ".join(f"{k} x{v}" for k, v in sorted(f["others"].items())))
     return "\n".join(lines)
@@ -347,7 +388,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--viewers", type=_viewer_count, nargs="+", default=list(DEFAULT_VIEWERS), metavar="N",
                         help="crowd sizes to run in turn (default 100 1000 5000)")
     parser.add_argument("--mode", choices=MODES, action="append", help="run only this mode (default: both)")
-    parser.add_argument("--duration", type=float, default=20.0, metavar="S", help="seconds per N and mode (default 20)")
+    parser.add_argument("--duration", type=float, metavar="S",
+                        help="seconds per N and mode (default 20); with --onsale, the most a round may last "
+                             "(default 60)")
     parser.add_argument("--endpoint", choices=sorted(ENDPOINTS), default=ENDPOINT,
                         help=f"what the viewers poll (default {ENDPOINT})")
     parser.add_argument("--interval", type=float, default=2.0, metavar="S", help="seconds between a viewer's polls")
@@ -359,32 +402,61 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="viewer processes (default: one per 1,000 viewers, at most 4)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout (table on stderr)")
-    parser.add_argument("--plot", metavar="FILE.png", help="draw answers/s and database reads/s against N")
+    parser.add_argument("--plot", metavar="FILE.png", help="draw answers/s and database reads/s against N "
+                                                           "(with --onsale: reads/s and seats sold/s over time)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress line on stderr (default: when stderr is a terminal)")
+    during = parser.add_argument_group("during an on-sale (tools/stress/viewers_onsale.py)",
+                                       "instead of the booker, the on-sale's buyers buy a new show of LAYOUT "
+                                       "while the viewers poll it (--book-every, --rows, --seats-per-row and "
+                                       "--endpoint do not apply)")
+    during.add_argument("--onsale", dest="layout", metavar="LAYOUT",
+                        help="venue layout, e.g. layouts/concert-hall.json")
+    onsale.add_buyer_arguments(during, required=False)
     args = parser.parse_args(argv)
+    if args.duration is None:
+        args.duration = ONSALE_DURATION_S if args.layout else 20.0
     if not 0 < args.duration <= MAX_DURATION_S or not 0.1 <= args.interval <= args.duration:
         parser.error(f"need 0 < duration <= {MAX_DURATION_S:g} and 0.1 <= interval <= duration")
     if args.book_every < 0.05 or not 0 < args.timeout <= 60 or (args.processes is not None and args.processes < 1):
         parser.error("need book-every >= 0.05, 0 < timeout <= 60, processes >= 1")
+    if args.layout and (args.buyers is None or args.buyers < 1 or args.clients < 1 or args.attempts < 1 or
+                        args.endpoint != ENDPOINT):
+        parser.error("--onsale needs --buyers N, and --buyers, --clients and --attempts of at least 1; "
+                     "its viewers poll the availability")
     missing = missing_tools()
     if missing:
         print("viewers: missing " + "; ".join(missing), file=sys.stderr)
         return 2
     modes = tuple(mode for mode in MODES if mode in (args.mode or MODES))
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    if args.layout:
+        from . import viewers_onsale  # it imports this module
+
+    def log(message: str) -> None:
+        print(f"viewers: {message}", file=sys.stderr, flush=True)
+
     try:
         # The origin runs in this process, and the app writes a JSON log line per request to
         # stdout (in Lambda, CloudWatch's): written, as there, and dropped, so that stdout
         # carries the report.
         with open(os.devnull, "w") as devnull, redirect_stdout(devnull):
-            rounds, counted = storm(args.viewers, modes, args.duration, args.endpoint, args.interval,
-                                    args.book_every, args.rows, args.seats_per_row, args.timeout, args.processes,
-                                    args.seed, progress,
-                                    log=lambda message: print(f"viewers: {message}", file=sys.stderr, flush=True))
-    except (PrivateServerError, RuntimeError) as error:
+            if args.layout:
+                rounds, counted = viewers_onsale.storm(args, modes, progress, log)
+            else:
+                rounds, counted = storm(args.viewers, modes, args.duration, args.endpoint, args.interval,
+                                        args.book_every, args.rows, args.seats_per_row, args.timeout,
+                                        args.processes, args.seed, progress, log)
+    except (PrivateServerError, RuntimeError, SetupError) as error:
         print(f"viewers: {error}", file=sys.stderr)
         return 2
+    if args.layout:
+        return viewers_onsale.conclude(args, modes, rounds, counted)
+    return conclude(args, modes, rounds, counted)
+
+
+def conclude(args, modes: Sequence[str], rounds: Sequence[Round], counted: List[str]) -> int:
+    """Prints the report (and draws the plot); the exit status."""
     title = (f"{'/'.join(modes)}: viewers polling GET /api/shows/{{id}}{ENDPOINTS[args.endpoint]} every "
              f"{args.interval:g} s, a booking every {args.book_every:g} s, {args.duration:g} s per run")
     summary = {"endpoint": ENDPOINTS[args.endpoint], "countedStatements": counted,

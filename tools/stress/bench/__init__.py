@@ -156,7 +156,8 @@ def run_paths(shows: Shows, url: str, args) -> dict:
     settings = parse_database_url(url)
     server = booking_paths.LocalServer()
     makers = {"sql": lambda: booking_paths.SqlPath(settings), "service": booking_paths.ServicePath,
-              "handler": booking_paths.HandlerPath, "http": lambda: booking_paths.HttpPath(server.port)}
+              "handler": booking_paths.HandlerPath,
+              "http": lambda: booking_paths.HttpPath(server.port, server.cpu_seconds)}
     try:
         paths = [make() for make in makers.values()]
         try:
@@ -236,7 +237,7 @@ def print_report(results: dict) -> None:
         rounds = " ".join(f"{rate:.0f}" for rate in paths["rates"][name])
         print(f"  {name:<9}{paths['median_rate'][name]:>12.0f}{paths['ratio'][name]:>8.2f}"
               f"{paths['cpu_ms'][name]:>8.2f}   {rounds}")
-    print("  (CPU ms: this process's CPU time per booking, median of rounds; for http it includes the server thread)")
+    print("  (CPU ms: CPU time per booking of this process, median of rounds; for http also the server's copies)")
     if "parallel" in paths:
         at = paths["parallel"]
         print(f"\nThe same at {at['clients']} clients (processes) at once")
