@@ -66,11 +66,12 @@ def _claim_best(repository: Repository, claimant: Claimant):
     sections = _sections_to_search(repository, claimant.show_id, request)
     chooser = random.Random()
     for attempt in range(BEST_TRIES):
-        found = _best_groups(repository, claimant.show_id, sections, request)
+        spread = 1 + SPREAD_PER_LOSS * attempt
+        found = _best_groups(repository, claimant.show_id, sections, request, spread)
         if found is None:
             raise NotEnoughSeats()
         sections, groups = found
-        group = chooser.choice(groups[:1 + SPREAD_PER_LOSS * attempt])
+        group = chooser.choice(groups[:spread])
         made = claimant.claim(repository, group.ids, hold=True, record_failure=False)
         if made.outcome is not ClaimOutcome.TAKEN:
             return made
@@ -79,10 +80,17 @@ def _claim_best(repository: Repository, claimant: Claimant):
 
 def _sections_to_search(repository: Repository, show_id: uuid.UUID, request: BestRequest) -> List[int]:
     """The layout indexes of the sections to search, nearest the stage first."""
-    outline = repository.outline(show_id)
+    known = _show_names.get(show_id)
+    outline = repository.outline(show_id, with_names=known is None)
     if outline is None:
         raise NotFound("No such show.")
     started, names, categories = outline
+    if known is None:
+        if len(_show_names) >= SHOW_NAMES_KEPT:  # shows come and go; a container lives on
+            _show_names.clear()
+        _show_names[show_id] = (names, categories)
+    else:
+        names, categories = known
     if started:
         raise ShowStarted()
     if request.category is not None and request.category not in categories:
@@ -117,20 +125,27 @@ class SectionMemo:
         self._largest[key] = (largest, self.clock())
 
 
+# A show's section names and category ids never change after it is created: a container reads
+# them once per show (an 80-section stadium's names cost more to parse than the rest of the read).
+SHOW_NAMES_KEPT = 1000
+_show_names: Dict[uuid.UUID, Tuple[tuple, tuple]] = {}
+
 SECTION_MEMO_SECONDS = 30.0
-SECTION_CHUNK = 200  # free seats (and row ends) best available reads at a time
+FIRST_CHUNK = 64  # free seats (and row ends) best available reads first in a section
+CHUNK_GROWTH = 4
 SECTION_MEMO_ENTRIES = 100_000
 _sections_seen = SectionMemo(SECTION_MEMO_SECONDS)
 
 
-def _best_groups(repository: Repository, show_id: uuid.UUID, sections: List[int], request: BestRequest):
-    """(the sections still worth searching, the first section's best groups, best first) or
-    None when no section has a group."""
+def _best_groups(repository: Repository, show_id: uuid.UUID, sections: List[int], request: BestRequest,
+                 wanted: int):
+    """(the sections still worth searching, the first section's best groups, best first, at
+    least `wanted` of them when it has that many) or None when no section has a group."""
     for index, section in enumerate(sections):
         key = (show_id, section, request.category, request.accessible)
         if _sections_seen.too_small(key, request.count):
             continue
-        groups, largest = _section_groups(repository, show_id, section, request)
+        groups, largest = _section_groups(repository, show_id, section, request, wanted)
         if largest is not None:
             _sections_seen.saw(key, largest)
         if groups:
@@ -138,28 +153,32 @@ def _best_groups(repository: Repository, show_id: uuid.UUID, sections: List[int]
     return None
 
 
-def _section_groups(repository: Repository, show_id: uuid.UUID, section: int, request: BestRequest):
-    """(the section's best groups, best first; the largest group it offers, when it was read
-    to its end). Reads SECTION_CHUNK free seats at a time, front rows first, and stops at the
-    first chunk whose rows have a group: the best groups are in the front rows, and reading a
-    fresh 1,000-seat section whole cost more than the claim. A chunk ends at a whole row (a
-    row's runs are only known whole)."""
-    after, largest = -1, 0
+def _section_groups(repository: Repository, show_id: uuid.UUID, section: int, request: BestRequest,
+                    wanted: int = 1):
+    """(the section's best groups, best first; the largest group it offers, when it has none).
+    Reads free seats a chunk at a time, front rows first, and stops once it has `wanted` groups
+    (a buyer who lost a race picks among more) or at the section's end: the best groups are in
+    the front rows, and reading a fresh 1,000-seat section whole cost more than the claim. A
+    chunk ends at a whole row (a row's runs are only known whole). The first chunk is small (a
+    fresh section's first row or two); each one after it four times the last (a section that
+    had too few groups there is a full one)."""
+    after, largest, chunk, groups = -1, 0, FIRST_CHUNK, []
     while True:
-        seats = repository.section_seats(show_id, section, after, SECTION_CHUNK)
-        whole = len(seats) < SECTION_CHUNK
+        seats = repository.section_seats(show_id, section, after, chunk)
+        whole = len(seats) < chunk
         if not whole:
             complete = [seat for seat in seats if seat.row != seats[-1].row]
-            seats = complete or repository.section_seats(show_id, section, after)  # a row longer than a chunk
-            whole = not complete
-        groups = list(islice(best.candidates(seats, request.count, request.category, request.accessible),
-                             CANDIDATES_READ))
-        if groups:
-            return groups, None
-        largest = max(largest, best.largest_group(seats, request.category, request.accessible))
-        if whole or not seats:
-            return [], largest
-        after = seats[-1].ordinal
+            if not complete:  # a row longer than the chunk: read it whole
+                chunk *= CHUNK_GROWTH
+                continue
+            seats = complete
+        groups += islice(best.candidates(seats, request.count, request.category, request.accessible),
+                         CANDIDATES_READ - len(groups))
+        if not groups:
+            largest = max(largest, best.largest_group(seats, request.category, request.accessible))
+        if len(groups) >= wanted or whole:
+            return groups, None if groups else largest
+        after, chunk = seats[-1].ordinal, chunk * CHUNK_GROWTH
 
 
 def _authorised_hold(repository: Repository, hold_id: uuid.UUID, token: str, for_update: bool = False) -> Hold:

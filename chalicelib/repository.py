@@ -179,11 +179,15 @@ class Repository:
         return [replace(show, categories=categories.get(show.id, ()),
                         sections=tuple(sections.get(show.id, ()))) for show in shows]
 
-    def outline(self, show_id: uuid.UUID) -> Optional[Tuple[bool, List[str], List[str]]]:
-        """Whether the show has started, its section names (layout order) and its category ids,
-        in one round trip; None for an unknown show."""
-        rows = self._run_inlined("best_outline", show_id=show_id)
-        return (rows[0][0], list(rows[0][1]), list(rows[0][2])) if rows else None
+    def outline(self, show_id: uuid.UUID, with_names: bool = True) -> Optional[Tuple[bool, Optional[tuple],
+                                                                               Optional[tuple]]]:
+        """Whether the show has started, and (with_names) its section names in layout order and
+        its category ids, in one round trip; None for an unknown show."""
+        rows = self._run_inlined("best_outline", show_id=show_id, with_names=with_names)
+        if not rows:
+            return None
+        started, names, categories = rows[0]
+        return started, tuple(names) if with_names else None, tuple(categories) if with_names else None
 
     def show_size(self, show_id: uuid.UUID) -> Optional[int]:
         """The show's number of seats; None for an unknown show."""

@@ -129,9 +129,9 @@ class ChunkedSection:
         return sent[:limit] if limit else sent
 
 
-@pytest.mark.parametrize("chunk", [3, 5, 8, 1000])
+@pytest.mark.parametrize("chunk", [1, 3, 5, 8, 1000])
 def test_reading_a_section_in_chunks_finds_what_reading_it_whole_finds(monkeypatch, chunk):
-    monkeypatch.setattr(holds, "SECTION_CHUNK", chunk)
+    monkeypatch.setattr(holds, "FIRST_CHUNK", chunk)
     rows = [("A", "xxxxxxxx"), ("B", "x.x.x.x."), ("C", "..........x.."), ("D", "......")]
     section = ChunkedSection(rows)
     groups, largest = holds._section_groups(section, "show", 0, BestRequest("u", 3))
@@ -141,3 +141,11 @@ def test_reading_a_section_in_chunks_finds_what_reading_it_whole_finds(monkeypat
     assert largest is None  # a group was found: the section's largest is not known
     groups, largest = holds._section_groups(section, "show", 0, BestRequest("u", 11))
     assert (groups, largest) == ([], 10)  # no group of 11: read to its end, row C's ten is the largest
+
+
+def test_a_full_section_is_read_in_few_growing_chunks(monkeypatch):
+    """Fifty sold-out rows send 100 row ends: chunks of 4, 16, 64, 256 read them in four."""
+    monkeypatch.setattr(holds, "FIRST_CHUNK", 4)
+    section = ChunkedSection([(f"R{index}", "xxxxxxxxxx") for index in range(50)] + [("Z", "x..x")])
+    assert holds._section_groups(section, "show", 0, BestRequest("u", 3)) == ([], 2)
+    assert section.reads == 4
