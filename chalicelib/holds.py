@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Tuple, Union
 from . import best, tokens
 from .errors import Forbidden, HoldExpired, NotEnoughSeats, NotFound, ShowStarted, Unavailable, ValidationError
 from .model import Booking, BookingStatus, Hold, HoldStatus, IssuedBooking, IssuedHold
-from .repository import ClaimOutcome, ConfirmOutcome, KeyAnsweredMeanwhile, Repository
+from .repository import ClaimOutcome, ConfirmOutcome, KeyAnsweredMeanwhile, Outline, Repository
 from .services import Claimant, UnitOfWorkFactory, claim, issue_booking, replay, replay_stored
 from .unit_of_work import UnitOfWork
 from .validation import BestRequest, HoldRequest
@@ -79,27 +79,29 @@ def _claim_best(repository: Repository, claimant: Claimant):
 
 
 def _sections_to_search(repository: Repository, show_id: uuid.UUID, request: BestRequest) -> List[int]:
-    """The layout indexes of the sections to search, nearest the stage first."""
-    known = _show_names.get(show_id)
-    outline = repository.outline(show_id, with_names=known is None)
-    if outline is None:
+    """The layout indexes of the sections to search, nearest the stage first: those with seats
+    of the category asked for, if any."""
+    known = _outlines.get(show_id)
+    read = repository.outline(show_id, with_names=known is None)
+    if read is None:
         raise NotFound("No such show.")
-    started, names, categories = outline
+    started, outline = read
     if known is None:
-        if len(_show_names) >= SHOW_NAMES_KEPT:  # shows come and go; a container lives on
-            _show_names.clear()
-        _show_names[show_id] = (names, categories)
+        if len(_outlines) >= OUTLINES_KEPT:  # shows come and go; a container lives on
+            _outlines.clear()
+        _outlines[show_id] = outline
     else:
-        names, categories = known
+        outline = known
     if started:
         raise ShowStarted()
-    if request.category is not None and request.category not in categories:
+    if request.category is not None and request.category not in outline.categories:
         raise ValidationError(f"This show has no category {request.category!r}.")
-    if request.section is None:
-        return list(range(len(names)))
-    if request.section not in names:
+    names = outline.section_names
+    if request.section is not None and request.section not in names:
         raise ValidationError(f"This show has no section {request.section!r}.")
-    return [names.index(request.section)]
+    return [index for index, name in enumerate(names)
+            if (request.section is None or name == request.section)
+            and (request.category is None or request.category in outline.section_categories[index])]
 
 
 class SectionMemo:
@@ -125,10 +127,10 @@ class SectionMemo:
         self._largest[key] = (largest, self.clock())
 
 
-# A show's section names and category ids never change after it is created: a container reads
-# them once per show (an 80-section stadium's names cost more to parse than the rest of the read).
-SHOW_NAMES_KEPT = 1000
-_show_names: Dict[uuid.UUID, Tuple[tuple, tuple]] = {}
+# A show's sections and categories never change after it is created: a container reads them
+# once per show (an 80-section stadium's names cost more to parse than the rest of the read).
+OUTLINES_KEPT = 1000
+_outlines: Dict[uuid.UUID, Outline] = {}
 
 SECTION_MEMO_SECONDS = 30.0
 FIRST_CHUNK = 64  # free seats (and row ends) best available reads first in a section

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from itertools import groupby
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from pg8000.exceptions import DatabaseError
 from pg8000.native import literal
@@ -78,6 +78,21 @@ class Confirmation:
     created_at: Optional[datetime] = None
     currency: Optional[str] = None
     seats: Tuple[Seat, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A show's sections (layout order) and categories: they never change once it is created."""
+    section_names: Tuple[str, ...]
+    section_categories: Tuple[FrozenSet[str], ...]  # the category ids each section has seats of
+    categories: FrozenSet[str]
+
+
+def _section_categories(seats, section_count: int) -> List[set]:
+    found = [set() for _ in range(section_count)]
+    for seat in seats:
+        found[seat.section].add(seat.category)
+    return found
 
 
 class KeyAnsweredMeanwhile(Exception):
@@ -179,15 +194,17 @@ class Repository:
         return [replace(show, categories=categories.get(show.id, ()),
                         sections=tuple(sections.get(show.id, ()))) for show in shows]
 
-    def outline(self, show_id: uuid.UUID, with_names: bool = True) -> Optional[Tuple[bool, Optional[tuple],
-                                                                               Optional[tuple]]]:
-        """Whether the show has started, and (with_names) its section names in layout order and
-        its category ids, in one round trip; None for an unknown show."""
+    def outline(self, show_id: uuid.UUID, with_names: bool = True) -> Optional[Tuple[bool, Optional[Outline]]]:
+        """Whether the show has started, and (with_names) its sections and categories, in one
+        round trip; None for an unknown show."""
         rows = self._run_inlined("best_outline", show_id=show_id, with_names=with_names)
         if not rows:
             return None
-        started, names, categories = rows[0]
-        return started, tuple(names) if with_names else None, tuple(categories) if with_names else None
+        started, names, section_categories, categories = rows[0]
+        if not with_names:
+            return started, None
+        return started, Outline(tuple(names), tuple(frozenset(ids.split(",")) for ids in section_categories),
+                                frozenset(categories))
 
     def show_size(self, show_id: uuid.UUID) -> Optional[int]:
         """The show's number of seats; None for an unknown show."""
@@ -207,7 +224,8 @@ class Repository:
         sections = layout.sections
         self._run("insert_sections", show_id=show_id, names=[section.name for section in sections],
                   hints=[json.dumps(dict(section.hints)) for section in sections],
-                  totals=[sum(len(row.numbers) for row in section.rows) for section in sections])
+                  totals=[sum(len(row.numbers) for row in section.rows) for section in sections],
+                  category_ids=[",".join(sorted(ids)) for ids in _section_categories(seats, len(sections))])
         self._run("insert_seats", show_id=show_id, sections=_array(seat.section for seat in seats),
                   rows=_array(seat.row for seat in seats), numbers=_array(seat.number for seat in seats),
                   categories=_array(seat.category for seat in seats),

@@ -18,6 +18,15 @@ ALTER TABLE seats ALTER COLUMN row_end DROP DEFAULT;
 -- A section's seats in layout order, read from a given ordinal on: the read stops at its limit.
 CREATE INDEX seats_section_ordinal_idx ON seats (show_id, section_position, ordinal);
 
+-- The categories a section has seats of: best available within a category searches only those
+-- sections (once a category sold out, a search for it read every section of the room).
+ALTER TABLE sections ADD COLUMN category_ids text[];
+UPDATE sections SET category_ids = ARRAY(SELECT DISTINCT seats.category_id FROM seats
+                                         WHERE seats.show_id = sections.show_id
+                                           AND seats.section_position = sections.position
+                                         ORDER BY seats.category_id);
+ALTER TABLE sections ALTER COLUMN category_ids SET NOT NULL;
+
 -- A section's free seats in layout order after p_after (at most p_limit of them; NULL: all),
 -- with each row's first and last seat whatever their state, for best available: taken seats in
 -- between add nothing that numbers do not say (adjacent means consecutive numbers, both free).

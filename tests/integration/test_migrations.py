@@ -116,6 +116,8 @@ def test_wave_one_data_keeps_working_after_the_migrations(empty_database, databa
             # 009 marks each row's first and last seat (best available's row middle).
             assert con.run("SELECT row_label, number FROM seats WHERE show_id = :show AND row_end ORDER BY ordinal",
                            show=show_id) == [["A", 1], ["A", 3], ["B", 1], ["B", 3]]
+            # and each section's categories (best available within a category searches those)
+            assert con.run("SELECT category_ids FROM sections WHERE show_id = :show", show=show_id) == [[["STANDARD"]]]
         with pytest.raises(SeatUnavailable) as refusal:
             services.book_seats(show_id, BookingRequest("ann", (seat_a1,)), "won")
         assert refusal.value.seat_ids == [str(seat_a1)]

@@ -1,12 +1,15 @@
 """Best available on crafted rows: ranking, aisles, row ends, taken seats, filters, and the
 stranded-single rule, including where a single cannot be avoided."""
+import uuid
 from dataclasses import replace
 
 import pytest
 
 from chalicelib import holds
 from chalicelib.best import RowSeat, candidates, largest_group, row_groups, stranded_singles
+from chalicelib.errors import ShowStarted, ValidationError
 from chalicelib.holds import SectionMemo
+from chalicelib.repository import Outline
 from chalicelib.validation import BestRequest
 
 
@@ -149,3 +152,38 @@ def test_a_full_section_is_read_in_few_growing_chunks(monkeypatch):
     section = ChunkedSection([(f"R{index}", "xxxxxxxxxx") for index in range(50)] + [("Z", "x..x")])
     assert holds._section_groups(section, "show", 0, BestRequest("u", 3)) == ([], 2)
     assert section.reads == 4
+
+
+class OutlineOnly:
+    """A repository that knows only the show's outline (and counts its reads)."""
+
+    def __init__(self, started=False):
+        self.started, self.reads = started, []
+
+    def outline(self, show_id, with_names=True):
+        self.reads.append(with_names)
+        return self.started, Outline(("Front", "Middle", "Back"),
+                                     (frozenset({"GOLD"}), frozenset({"GOLD", "SILVER"}), frozenset({"SILVER"})),
+                                     frozenset({"GOLD", "SILVER"})) if with_names else None
+
+
+@pytest.mark.parametrize("category, section, searched", [
+    (None, None, [0, 1, 2]), ("GOLD", None, [0, 1]), ("SILVER", None, [1, 2]), (None, "Back", [2]),
+    ("GOLD", "Back", []),
+])
+def test_best_available_searches_only_the_sections_with_the_category_asked(category, section, searched):
+    show_id = uuid.uuid4()
+    request = BestRequest("u", 2, category=category, section=section)
+    repository = OutlineOnly()
+    assert holds._sections_to_search(repository, show_id, request) == searched
+    assert holds._sections_to_search(repository, show_id, request) == searched
+    assert repository.reads == [True, False]  # the names are read once; whether it started, every time
+
+
+def test_best_available_refuses_what_the_show_does_not_have_and_a_started_show():
+    with pytest.raises(ValidationError):
+        holds._sections_to_search(OutlineOnly(), uuid.uuid4(), BestRequest("u", 2, category="BRONZE"))
+    with pytest.raises(ValidationError):
+        holds._sections_to_search(OutlineOnly(), uuid.uuid4(), BestRequest("u", 2, section="Roof"))
+    with pytest.raises(ShowStarted):
+        holds._sections_to_search(OutlineOnly(started=True), uuid.uuid4(), BestRequest("u", 2))
