@@ -35,6 +35,10 @@ AVAILABILITY_MAX_AGE_S = 1.0  # the route's Cache-Control: the crowd reads it no
 BEST_SHARE = 0.5  # buyers who ask for the best available rather than pick
 CATEGORY_SHARE = 0.3  # of those, buyers who ask within one price category
 RETRY_AFTER_CAP_S = 1.0  # a 503's Retry-After, followed up to this long
+# A buyer refused NOT_ENOUGH_SEATS waits up to 1.5 s for a fresher seat map, and keeps its
+# client thread meanwhile: with 16 clients, late in the stadium's sale (15 such refusals a
+# second) most of them waited while eight containers had room (80 s with 32 or 64, 91 with 16).
+DEFAULT_CLIENTS = 32
 
 
 def add_arguments(parser) -> None:
@@ -49,7 +53,8 @@ def add_arguments(parser) -> None:
 def add_buyer_arguments(parser, required: bool = True) -> None:
     """The buyers' options and the created show's settings (also the viewer storm's, with --onsale)."""
     parser.add_argument("--buyers", type=int, required=required, metavar="N", help="buyers of 1-6 seats each")
-    parser.add_argument("--clients", type=int, default=16, metavar="C", help="concurrent clients (default 16)")
+    parser.add_argument("--clients", type=int, default=DEFAULT_CLIENTS, metavar="C",
+                        help=f"concurrent clients (default {DEFAULT_CLIENTS})")
     parser.add_argument("--hold-minutes", type=int, default=10, metavar="M",
                         help="the created show's holdMinutes, 1-60 (default 10); 1 lets abandoned holds lapse "
                              "and be taken over within a short run")
