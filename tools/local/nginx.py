@@ -27,7 +27,7 @@ class Nginx(_Service):
         here, files = self.directory.path, self.open_files
         return f"""
 daemon off;
-worker_processes 1;
+worker_processes auto;
 worker_rlimit_nofile {files};
 pid {here}/nginx.pid;
 error_log {here}/error.log warn;

@@ -228,19 +228,22 @@ class Stage:
 
 @contextmanager
 def stage(endpoint: str, with_proxy: bool, timeout: float, seed: int,
-          log: Callable[[str], None]) -> Iterator[Stage]:
+          log: Callable[[str], None], keep_alive_clients: int = 0) -> Iterator[Stage]:
     """Starts PostgreSQL, the origin and (`with_proxy`) nginx, and tells the endpoint's reads
-    from a booking's and a hold's statements on a show of its own; stops them all on exit."""
+    from a booking's and a hold's statements on a show of its own; stops them all on exit.
+    The origin gives a worker to a keep-alive connection while it is open: it has its default
+    workers on top of `keep_alive_clients` (an on-sale's buyers), so that those never leave the
+    proxy's requests waiting for a worker."""
     from tools.local import localdb
     from tools.local.privatepg import PrivatePostgres
-    from tools.local.serve import make_server
+    from tools.local.serve import DEFAULT_WORKERS, make_server
     from .scenarios import create_show
 
     with ExitStack() as stack:
         server = stack.enter_context(PrivatePostgres(preload=("pg_stat_statements",)))
         url = stack.enter_context(localdb.database_on(server.url("postgres"), "modex_viewers"))
         log(f"{server.version()} on 127.0.0.1:{server.port} with pg_stat_statements")
-        origin = make_server(port=0)
+        origin = make_server(port=0, workers=DEFAULT_WORKERS + keep_alive_clients)
         origin.handle_error = _quiet_hang_ups(origin.handle_error)
         threading.Thread(target=origin.serve_forever, daemon=True, name="viewers-origin").start()
         stack.callback(origin.server_close)

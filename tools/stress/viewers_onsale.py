@@ -119,7 +119,8 @@ def storm(args, modes: Sequence[str], progress: bool,
 
     layout = parse_layout(onsale.read_layout(args.layout))
     rounds: List[SaleRound] = []
-    with stage("availability", "proxy" in modes, args.timeout, args.seed, log) as where:
+    with stage("availability", "proxy" in modes, args.timeout, args.seed, log,
+               keep_alive_clients=args.clients) as where:
         for viewers in args.viewers:
             for mode in modes:
                 show_id = create_show_in(where.database_url, layout, f"Viewers on-sale {viewers} {mode}",
