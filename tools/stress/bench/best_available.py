@@ -34,8 +34,16 @@ def _hall() -> uuid.UUID:
 
 
 def _free_seats(show_id) -> List[best.RowSeat]:
+    """The section's free seats and each row's ends (what best available reads)."""
     with db.transaction() as con:
         return Repository(con).section_seats(show_id, SECTION)
+
+
+def _section_size(show_id) -> int:
+    with db.transaction() as con:
+        return con.run("SELECT total_seats FROM sections"
+                       " WHERE show_id = CAST(:show_id AS uuid) AND position = :section",
+                       show_id=str(show_id), section=SECTION)[0][0]
 
 
 def _pick(show_id, count: int, rng: random.Random):
@@ -92,9 +100,9 @@ def measure(requests: int, client_counts: List[int], progress: Callable[[str], N
         show_id = _hall()
         counts = random.Random(1).choices(range(1, 7), k=600)
         answers = _run(show_id, make_request, counts, 8)["answers"]
-        seats = _free_seats(show_id)
+        seats, size = _free_seats(show_id), _section_size(show_id)
         free = sum(seat.free for seat in seats)
-        sell_outs[way] = {"seats": len(seats), "held": len(seats) - free, "stranded": best.stranded_singles(seats),
+        sell_outs[way] = {"seats": size, "held": size - free, "stranded": best.stranded_singles(seats),
                           "answers": answers}
     return {"speed": speed, "sell_out": sell_outs}
 
