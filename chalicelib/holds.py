@@ -11,6 +11,7 @@ from itertools import islice
 from typing import Dict, List, Optional, Tuple, Union
 
 from . import best, tokens
+from .best import RowSeat
 from .errors import Forbidden, HoldExpired, NotEnoughSeats, NotFound, ShowStarted, Unavailable, ValidationError
 from .model import Booking, BookingStatus, Hold, HoldStatus, IssuedBooking, IssuedHold
 from .repository import ClaimOutcome, ConfirmOutcome, KeyAnsweredMeanwhile, Outline, Repository
@@ -105,26 +106,38 @@ def _sections_to_search(repository: Repository, show_id: uuid.UUID, request: Bes
 
 
 class SectionMemo:
-    """What this container last saw of each section: the largest group it could offer for a
-    filter, and when. A sale fills a room from the front, so a late buyer would otherwise read
-    every full section before reaching a free one (60 full sections of a stadium: 0.75 s); a
-    section too small for the count asked is skipped until its entry is SECTION_MEMO_SECONDS
-    old. The cost: seats freed in such a section (a lapse, a cancellation) are offered by best
-    available only from the next read, at most that many seconds later; picked seats see them
-    at once. A hint, never a decision: the claim decides."""
+    """What this container last saw of each section, and when; forgotten SECTION_MEMO_SECONDS
+    later. A sale fills a room from the front, so a late buyer would otherwise read every full
+    section (60 of a stadium's: 0.75 s), and every sold row of a section, before reaching free
+    seats. Two memos: the largest group a section could offer for a filter (a section too small
+    for the count asked is skipped), and where its first row with a free seat began (the next
+    read starts there). The cost: seats freed there (a lapse, a release, a cancellation) are
+    offered by best available only from the next full read, at most that many seconds later;
+    picked seats see them at once. A hint, never a decision: the claim decides."""
 
     def __init__(self, seconds: float, clock=time.monotonic):
         self.seconds, self.clock = seconds, clock
-        self._largest: Dict[tuple, Tuple[int, float]] = {}
+        self._seen: Dict[tuple, Tuple[int, float]] = {}
+
+    def recall(self, key: tuple) -> Optional[int]:
+        """The value seen for `key` less than `seconds` ago, else None."""
+        value, seen = self._seen.get(key, (None, 0.0))
+        return value if self.clock() - seen < self.seconds else None
 
     def too_small(self, key: tuple, count: int) -> bool:
-        largest, seen = self._largest.get(key, (count, 0.0))
-        return largest < count and self.clock() - seen < self.seconds
+        largest = self.recall(key)
+        return largest is not None and largest < count
 
-    def saw(self, key: tuple, largest: int) -> None:
-        if len(self._largest) > SECTION_MEMO_ENTRIES:  # shows come and go; a container lives on
-            self._largest.clear()
-        self._largest[key] = (largest, self.clock())
+    def saw(self, key: tuple, value: int) -> None:
+        if len(self._seen) > SECTION_MEMO_ENTRIES:  # shows come and go; a container lives on
+            self._seen.clear()
+        self._seen[key] = (value, self.clock())
+
+    def advance(self, key: tuple, value: int) -> None:
+        """A newer value learnt from a read that started from the entry: it keeps the entry's
+        age, so that a full read still happens SECTION_MEMO_SECONDS after the last one."""
+        _, seen = self._seen.get(key, (None, self.clock()))
+        self._seen[key] = (value, seen)
 
 
 # A show's sections and categories never change after it is created: a container reads them
@@ -136,7 +149,8 @@ SECTION_MEMO_SECONDS = 30.0
 FIRST_CHUNK = 64  # free seats (and row ends) best available reads first in a section
 CHUNK_GROWTH = 4
 SECTION_MEMO_ENTRIES = 100_000
-_sections_seen = SectionMemo(SECTION_MEMO_SECONDS)
+_sections_seen = SectionMemo(SECTION_MEMO_SECONDS)  # (show, section, filters) -> largest group
+_section_starts = SectionMemo(SECTION_MEMO_SECONDS)  # (show, section) -> ordinal its sold rows end at
 
 
 def _best_groups(repository: Repository, show_id: uuid.UUID, sections: List[int], request: BestRequest,
@@ -163,8 +177,12 @@ def _section_groups(repository: Repository, show_id: uuid.UUID, section: int, re
     the front rows, and reading a fresh 1,000-seat section whole cost more than the claim. A
     chunk ends at a whole row (a row's runs are only known whole). The first chunk is small (a
     fresh section's first row or two); each one after it four times the last (a section that
-    had too few groups there is a full one)."""
-    after, largest, chunk, groups = -1, 0, FIRST_CHUNK, []
+    had too few groups there is a full one). The read starts past the rows this container last
+    saw sold (SectionMemo), and remembers where the first row with a free seat begins."""
+    start_key = (show_id, section)
+    resumed = _section_starts.recall(start_key)
+    after = -1 if resumed is None else resumed
+    sold_through, found_free, largest, chunk, groups = after, False, 0, FIRST_CHUNK, []
     while True:
         seats = repository.section_seats(show_id, section, after, chunk)
         whole = len(seats) < chunk
@@ -174,13 +192,28 @@ def _section_groups(repository: Repository, show_id: uuid.UUID, section: int, re
                 chunk *= CHUNK_GROWTH
                 continue
             seats = complete
+        if not found_free:
+            sold_through, found_free = _sold_through(seats, sold_through)
         groups += islice(best.candidates(seats, request.count, request.category, request.accessible),
                          CANDIDATES_READ - len(groups))
         if not groups:
             largest = max(largest, best.largest_group(seats, request.category, request.accessible))
         if len(groups) >= wanted or whole:
+            if resumed is None:
+                _section_starts.saw(start_key, sold_through)
+            else:
+                _section_starts.advance(start_key, sold_through)
             return groups, None if groups else largest
         after, chunk = seats[-1].ordinal, chunk * CHUNK_GROWTH
+
+
+def _sold_through(seats: List[RowSeat], sold_through: int) -> Tuple[int, bool]:
+    """(the ordinal just before the first row of `seats` with a free seat, True), or (the last
+    ordinal of `seats`, False) when none is free: every row of them is sold."""
+    first_free = next((seat for seat in seats if seat.free), None)
+    if first_free is None:
+        return (seats[-1].ordinal if seats else sold_through), False
+    return next(seat.ordinal for seat in seats if seat.row == first_free.row) - 1, True
 
 
 def _authorised_hold(repository: Repository, hold_id: uuid.UUID, token: str, for_update: bool = False) -> Hold:

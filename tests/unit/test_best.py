@@ -114,16 +114,28 @@ def test_the_section_memo_skips_a_section_too_small_until_its_entry_is_old():
     assert not memo.too_small(key, 2)  # stale: read it again
 
 
+@pytest.fixture(autouse=True)
+def fresh_memos(monkeypatch):
+    """Best available's per-container memos, empty for each test (they are module globals)."""
+    monkeypatch.setattr(holds, "_sections_seen", SectionMemo(holds.SECTION_MEMO_SECONDS))
+    monkeypatch.setattr(holds, "_section_starts", SectionMemo(holds.SECTION_MEMO_SECONDS))
+
+
 class ChunkedSection:
     """section_seats.sql over a list: free seats and row ends after `after`, at most `limit`."""
 
     def __init__(self, rows):
         seats = [seat for label, pattern in rows for seat in row(pattern, label)]
         self.seats = [replace(seat, ordinal=index) for index, seat in enumerate(seats)]
-        self.reads = 0
+        self.reads, self.afters = 0, []
+
+    def free(self, row_label: str, number: int) -> None:
+        self.seats = [replace(seat, free=True) if (seat.row, seat.number) == (row_label, number) else seat
+                      for seat in self.seats]
 
     def section_seats(self, show_id, section, after=-1, limit=None):
         self.reads += 1
+        self.afters.append(after)
         ends = {}
         for seat in self.seats:
             ends.setdefault(seat.row, []).append(seat.number)
@@ -187,3 +199,29 @@ def test_best_available_refuses_what_the_show_does_not_have_and_a_started_show()
         holds._sections_to_search(OutlineOnly(), uuid.uuid4(), BestRequest("u", 2, section="Roof"))
     with pytest.raises(ShowStarted):
         holds._sections_to_search(OutlineOnly(started=True), uuid.uuid4(), BestRequest("u", 2))
+
+
+def test_a_read_starts_past_the_rows_it_last_saw_sold_until_that_is_old(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(holds, "_section_starts", SectionMemo(seconds=30, clock=lambda: now[0]))
+    section = ChunkedSection([("A", "xxxxxx"), ("B", "xxxxxx"), ("C", "xx...x"), ("D", "......")])
+    first, _ = holds._section_groups(section, "show", 0, BestRequest("u", 2))
+    assert numbers(first[0]) == [3, 4] and first[0].seats[0].row == "C"
+    assert section.afters == [-1]
+    section.free("A", 3), section.free("A", 4)  # a release in a row it saw sold
+    again, _ = holds._section_groups(section, "show", 0, BestRequest("u", 2))
+    assert section.afters[-1] == 11  # past rows A and B (ordinals 0-11)
+    assert [numbers(group) for group in again] == [numbers(group) for group in first]
+    now[0] += 29.9
+    holds._section_groups(section, "show", 0, BestRequest("u", 2))
+    assert section.afters[-1] == 11  # still within the memo's 30 s: advancing does not renew it
+    now[0] += 0.2
+    fresh, _ = holds._section_groups(section, "show", 0, BestRequest("u", 2))
+    assert section.afters[-1] == -1 and fresh[0].seats[0].row == "A"  # a full read sees the release
+
+
+def test_a_sold_out_section_is_remembered_as_sold_to_its_end():
+    section = ChunkedSection([("A", "xxxx"), ("B", "xxxx")])
+    assert holds._section_groups(section, "show", 0, BestRequest("u", 1)) == ([], 0)
+    holds._section_groups(section, "show", 0, BestRequest("u", 1))
+    assert section.afters == [-1, 7]
