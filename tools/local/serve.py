@@ -9,7 +9,7 @@ the in-flight request on the app object (aws/chalice#759), which threads would o
 
 With `processes` > 1 (`make run`: one per CPU) the server forks copies of itself that accept
 on the same listening socket, the workers shared out between them: one Python process's
-threads take turns on its interpreter (~2 ms of CPU a booking), so a burst of 50 would
+threads take turns on its interpreter (about 1 ms of CPU a request), so a burst of 50 would
 otherwise queue for one CPU, not for the database.
 
 Every answer is the contract's: JSON errors `{"error", "message"}` with `Content-Type:
@@ -232,7 +232,8 @@ class ModexServer(HTTPServer):
         self.served_methods = served_methods  # route -> its Allow header
         self.frontend_dir = frontend_dir
         self.verbose = verbose
-        self.workers = ThreadPoolExecutor(max_workers=math.ceil(workers / processes), thread_name_prefix="modex-worker")
+        self.workers = ThreadPoolExecutor(max_workers=math.ceil(workers / processes),
+                                          thread_name_prefix="modex-worker")
         self.parent_pid = os.getpid()
         self.children = []
         super().__init__(address, ModexHandler)
@@ -274,9 +275,11 @@ class ModexServer(HTTPServer):
         super().server_close()
         self.workers.shutdown(wait=False, cancel_futures=True)
         for pid in self.children:
-            os.kill(pid, signal.SIGTERM)
-        for pid in self.children:
-            os.waitpid(pid, 0)
+            try:
+                os.kill(pid, signal.SIGTERM)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):  # already gone and reaped
+                pass
         self.children = []
 
 
