@@ -78,14 +78,9 @@ def _ensure_time(left: Optional[float]) -> None:
         raise Unavailable()
 
 
-def connect_timeout_s(configured_s: float, left: Optional[float]) -> float:
-    """The socket timeout while connecting (TCP, TLS, authentication)."""
-    _ensure_time(left)
-    return configured_s if left is None else min(configured_s, left / 1000)
-
-
-def read_timeout_s(configured_s: float, left: Optional[float]) -> float:
-    """The socket timeout for one statement's answer."""
+def socket_timeout_s(configured_s: float, left: Optional[float]) -> float:
+    """The socket timeout for one wait (connecting: TCP, TLS, authentication; or one
+    statement's answer): the configured one, cut to the time left."""
     _ensure_time(left)
     return configured_s if left is None else min(configured_s, left / 1000)
 

@@ -113,7 +113,7 @@ def connect(db: config.DatabaseSettings, refresh_secret: bool = False) -> pg8000
         database=database,
         unix_sock=db.unix_sock,
         ssl_context=ssl_context_for(db),
-        timeout=budget.connect_timeout_s(db.connect_timeout_s, budget.left_ms()),
+        timeout=budget.socket_timeout_s(db.connect_timeout_s, budget.left_ms()),
         application_name="modex",
     )
     _set_socket_timeout(con, read_timeout_s(db))
@@ -183,7 +183,7 @@ class BoundedConnection:
         self._db = db
 
     def run(self, sql: str, **params):
-        _set_socket_timeout(self._con, budget.read_timeout_s(read_timeout_s(self._db), budget.left_ms()))
+        _set_socket_timeout(self._con, budget.socket_timeout_s(read_timeout_s(self._db), budget.left_ms()))
         return self._con.run(sql, **params)
 
     def __getattr__(self, name):

@@ -24,8 +24,8 @@ def test_the_deadline_is_the_earlier_of_the_function_and_the_gateway_less_the_ma
 
 def test_outside_an_invocation_the_configured_timeouts_apply():
     assert budget.left_ms() is None
-    assert budget.connect_timeout_s(2.0, None) == 2.0
-    assert budget.read_timeout_s(7.0, None) == 7.0
+    assert budget.socket_timeout_s(2.0, None) == 2.0
+    assert budget.socket_timeout_s(7.0, None) == 7.0
     assert budget.transaction_timeouts(5_000, 2_000, None) == (5_000, 2_000)
 
 
@@ -50,9 +50,9 @@ def test_the_gateway_clock_counts_from_the_request_time(monkeypatch):
 
 
 def test_connect_and_read_timeouts_are_cut_to_the_time_left():
-    assert budget.connect_timeout_s(2.0, 1_500) == 1.5
-    assert budget.connect_timeout_s(2.0, 10_000) == 2.0
-    assert budget.read_timeout_s(7.0, 2_500) == 2.5
+    assert budget.socket_timeout_s(2.0, 1_500) == 1.5
+    assert budget.socket_timeout_s(2.0, 10_000) == 2.0
+    assert budget.socket_timeout_s(7.0, 2_500) == 2.5
 
 
 def test_statement_timeout_ends_before_the_socket_gives_up():
@@ -63,8 +63,8 @@ def test_statement_timeout_ends_before_the_socket_gives_up():
 
 
 @pytest.mark.parametrize("wait", [
-    lambda left: budget.connect_timeout_s(2.0, left),
-    lambda left: budget.read_timeout_s(7.0, left),
+    lambda left: budget.socket_timeout_s(2.0, left),
+    lambda left: budget.socket_timeout_s(7.0, left),
     lambda left: budget.transaction_timeouts(5_000, 2_000, left),
     lambda left: budget.secret_client_limits(left),
 ])
