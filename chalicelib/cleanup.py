@@ -3,7 +3,7 @@ end, without ever making a booking wait for it.
 
 What goes, oldest first, each in batches of BATCH rows, one short transaction per batch:
 
-- claims of holds that lapsed over a minute ago (`holds.tidy_expired_claims`);
+- claims of holds that lapsed over a minute ago (at most CLAIM_BATCHES batches a run);
 - Idempotency-Key records past their 24 hours;
 - holds never confirmed (lapsed or released) whose expiry passed LAPSED_HOLD_KEPT_HOURS ago,
   with their seats and token hashes: until then `GET /holds/{id}` still says EXPIRED or
@@ -22,13 +22,14 @@ The statements are housekeeping, not domain values, so they run here rather than
 booking repository: chalicelib/sql/delete_*.sql.
 """
 from dataclasses import asdict, dataclass
-from typing import Callable, Optional
+from typing import Optional
 
-from . import budget, config, db, holds
+from . import budget, config, db
 from .queries import QUERIES
 
 BATCH = 500
 MAX_BATCHES = 200  # per kind of row and run: at most 100,000 rows each
+CLAIM_BATCHES = 20  # lapsed claims: the next claimant takes one over anyway
 LAPSED_HOLD_KEPT_HOURS = 24  # as long as an Idempotency-Key replays the hold, and a day to ask about it
 # Stop starting batches when less than this is left of the invocation: a batch is one short
 # statement, and the run must end (and log) before Lambda's timeout.
@@ -53,9 +54,9 @@ def _time_is_short() -> bool:
     return left is not None and left < STOP_WITH_MS_LEFT
 
 
-def _delete_in_batches(query_name: str, batch: int, **params) -> int:
+def _delete_in_batches(query_name: str, batch: int, batches: int = MAX_BATCHES, **params) -> int:
     deleted = 0
-    for _ in range(MAX_BATCHES):
+    for _ in range(batches):
         if _time_is_short():
             break
         with db.transaction() as con:
@@ -67,15 +68,14 @@ def _delete_in_batches(query_name: str, batch: int, **params) -> int:
     return deleted
 
 
-def clean_up(failed_retention_days: Optional[int] = None, batch: int = BATCH,
-             tidy_claims: Callable[[], int] = holds.tidy_expired_claims) -> CleanupReport:
+def clean_up(failed_retention_days: Optional[int] = None, batch: int = BATCH) -> CleanupReport:
     """Deletes what is no longer needed (see the module's docstring) and says how much.
     Claims go first and idempotency records second: a lapsed hold or a FAILED booking is only
     deleted once nothing points at it any more."""
     if failed_retention_days is None:
         failed_retention_days = config.failed_booking_retention_days()
     return CleanupReport(
-        expired_claims=0 if _time_is_short() else tidy_claims(),
+        expired_claims=_delete_in_batches("tidy_expired_claims", batch, CLAIM_BATCHES),
         idempotency_records=_delete_in_batches("delete_expired_idempotency_records", batch),
         lapsed_holds=_delete_in_batches("delete_lapsed_holds", batch, kept_hours=LAPSED_HOLD_KEPT_HOURS),
         failed_bookings=_delete_in_batches("delete_old_failed_bookings", batch, kept_days=failed_retention_days),

@@ -265,15 +265,3 @@ def release_hold(hold_id: uuid.UUID, token: str, uow: UnitOfWorkFactory = UnitOf
             hold = replace(hold, status=HoldStatus.RELEASED)
         return hold
 
-
-def tidy_expired_claims(batch: int = 500, batches: int = 20, uow: UnitOfWorkFactory = UnitOfWork) -> int:
-    """Housekeeping for the scheduled function: deletes claims of holds that lapsed over a
-    minute ago, a small batch per transaction, never waiting on a booking. Returns how many."""
-    removed = 0
-    for _ in range(batches):
-        with uow() as work:
-            count = work.repository.tidy_expired_claims(batch)
-        removed += count
-        if count < batch:
-            break
-    return removed

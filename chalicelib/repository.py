@@ -307,11 +307,6 @@ class Repository:
     def release_hold_claims(self, hold_id: uuid.UUID) -> None:
         self._run("release_hold_claims", hold_id=hold_id)
 
-    def tidy_expired_claims(self, batch: int) -> int:
-        """Deletes up to `batch` claims of holds long expired; returns how many."""
-        self._run("tidy_expired_claims", batch=batch)
-        return self._con.row_count
-
     def insert_booking_token(self, booking_id: uuid.UUID, token_hash: bytes) -> None:
         self._run("insert_booking_token", booking_id=booking_id, token_hash=token_hash)
 

@@ -12,7 +12,7 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib import db, holds, services
+from chalicelib import cleanup, db, holds, services
 from chalicelib.errors import (Forbidden, HoldExpired, IdempotencyKeyReused, LimitReached, NotFound,
                                SeatUnavailable)
 from chalicelib.model import BookingStatus, HoldStatus, SeatStatus
@@ -310,7 +310,7 @@ def test_tidying_removes_only_claims_long_expired(show, seat_ids, sql):
     live, lapsed, long_gone = (hold(show.id, f"u{index}", seat_ids[index]) for index in range(3))
     expire(sql, lapsed.hold.id, "10 seconds")
     expire(sql, long_gone.hold.id, "5 minutes")
-    assert holds.tidy_expired_claims() >= 1
+    assert cleanup.clean_up().expired_claims >= 1
     remaining = {row[0] for row in sql("SELECT hold_id FROM seat_bookings WHERE show_id = :show", show=show.id)}
     assert remaining == {live.hold.id, lapsed.hold.id}
     assert holds.get_hold(long_gone.hold.id, long_gone.token).status is HoldStatus.EXPIRED

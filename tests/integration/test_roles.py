@@ -12,7 +12,7 @@ import shutil
 import pytest
 from pg8000.exceptions import DatabaseError
 
-from chalicelib import credentials, db, holds, schema, services
+from chalicelib import cleanup, credentials, db, holds, schema, services
 from chalicelib.config import parse_database_url
 from chalicelib.model import BookingStatus, HoldStatus
 from chalicelib.validation import BookingRequest, HoldRequest
@@ -82,7 +82,7 @@ def test_the_app_login_books_holds_confirms_and_cancels(as_app, make_show):
     assert holds.release_hold(released.hold.id, released.token).status is HoldStatus.RELEASED
     assert services.cancel_booking(booked.booking.id, booked.token).status is BookingStatus.CANCELLED
     assert services.availability(show.id).statuses == "ABBAAA"
-    holds.tidy_expired_claims()  # the scheduled job's DML
+    cleanup.clean_up()  # the scheduled job's DML
 
 
 @pytest.mark.parametrize("statement", [
