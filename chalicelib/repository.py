@@ -88,19 +88,13 @@ class Outline:
     categories: FrozenSet[str]
 
 
-def _section_categories(seats, section_count: int) -> List[set]:
-    found = [set() for _ in range(section_count)]
-    for seat in seats:
-        found[seat.section].add(seat.category)
-    return found
-
-
 class KeyAnsweredMeanwhile(Exception):
     """A concurrent request with the same Idempotency-Key stored its answer first: this
     transaction must roll back, and the answer stored be replayed."""
 
 
 KEY_ANSWERED_MEANWHILE = "MXKEY"  # raised by modex_remember
+
 
 def _seat(row) -> Seat:
     return Seat(id=row[0], row=row[1], number=row[2], section=row[3], category=row[4], accessible=row[5],
@@ -139,6 +133,14 @@ def _literal(value) -> str:
 def inline(statement: str, **params) -> str:
     """The statement with its :name placeholders replaced by the values as literals."""
     return PLACEHOLDER.sub(lambda match: _literal(params[match.group(1)]), statement)
+
+
+def _section_categories(seats, section_count: int) -> List[set]:
+    """Per section (by layout index), the category ids of its seats."""
+    found = [set() for _ in range(section_count)]
+    for seat in seats:
+        found[seat.section].add(seat.category)
+    return found
 
 
 def _array(values) -> str:
